@@ -1,0 +1,27 @@
+"""Hydra's composition errors, raised through ``@hydra.main``, as assay config errors."""
+
+from __future__ import annotations
+
+from assay.errors import ConfigError
+
+_CONTEXT: dict[str, object] = {}
+
+
+def remember(project: object, overrides: list[str]) -> None:
+    """Records what is being composed, so a later Hydra error can be located."""
+    _CONTEXT.update(project=project, overrides=overrides)
+
+
+def translate(error: BaseException) -> ConfigError | None:
+    """A ConfigError for a Hydra or OmegaConf error; None for anything else."""
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    if not isinstance(error, HydraException | OmegaConfBaseException):
+        return None
+    from assay.config.compose import config_error_from_hydra
+    from assay.config.project import locate_project
+
+    project = _CONTEXT.get("project") or locate_project()
+    overrides = list(_CONTEXT.get("overrides") or [])  # type: ignore[call-overload]
+    return config_error_from_hydra(error, project, overrides)  # type: ignore[arg-type]

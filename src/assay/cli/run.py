@@ -1,0 +1,89 @@
+"""``assay run``: a Hydra app whose task compiles the pipeline and runs it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assay.config.project import Project, locate_project
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+
+def run_command(args: list[str]) -> int:
+    """Runs the Hydra app with ``args`` (overrides and Hydra flags)."""
+    import hydra
+
+    from assay.cli.hydra_errors import remember
+    from assay.config.schema import register_schemas
+
+    project = locate_project()
+    register_schemas()
+    remember(project, [a for a in args if "=" in a and not a.startswith("-")])
+    _importable(project.root)
+
+    def task(cfg: DictConfig) -> Any:
+        return run_job(cfg, project)
+
+    app = hydra.main(config_path=str(project.config_dir), config_name="config",
+                     version_base="1.3")(task)
+    with _hydra_argv(args), _errors_raised():
+        app()
+    return 0
+
+
+def run_job(cfg: DictConfig, project: Project) -> dict[str, Any]:
+    """One job: prepare, execute, print the summary; returns the run's metrics."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from assay.cli.summary import print_run_summary
+    from assay.engine import execute, prepare, raise_for_failures
+
+    hydra_cfg = HydraConfig.get()
+    overrides = list(hydra_cfg.overrides.task)
+    prepared = prepare(cfg, project)
+    report = execute(
+        prepared,
+        overrides=overrides,
+        output_dir=Path(hydra_cfg.runtime.output_dir),
+        announce=lambda text: print(f"assay: {len(prepared.to_run)} steps to run on {text}",
+                                    flush=True),
+    )
+    print_run_summary(report, prepared)
+    raise_for_failures(report, overrides)
+    return report.metrics
+
+
+def _importable(root: Path) -> None:
+    """Project-local step modules (``uses: mysteps:clean``) import like any module."""
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+
+
+@contextlib.contextmanager
+def _hydra_argv(args: list[str]) -> Iterator[None]:
+    saved = sys.argv
+    sys.argv = ["assay run", *args]
+    try:
+        yield
+    finally:
+        sys.argv = saved
+
+
+@contextlib.contextmanager
+def _errors_raised() -> Iterator[None]:
+    """Makes Hydra re-raise errors so the command line reports them in one place."""
+    saved = os.environ.get("HYDRA_FULL_ERROR")
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = saved

@@ -1,0 +1,86 @@
+"""What ``assay run`` and ``assay plan`` print."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from assay.engine import PreparedRun, RunReport
+from assay.executor.cache import CACHED
+
+_SHOWN_METRICS = ("accuracy", "f1", "f1_macro", "roc_auc", "log_loss", "rmse", "mae", "r2",
+                  "cv_roc_auc_mean", "cv_accuracy_mean", "cv_r2_mean", "cv_rmse_mean")
+
+
+def print_run_summary(report: RunReport, prepared: PreparedRun) -> None:
+    """One line of counts, then the headline metrics."""
+    ran, cached = report.count("ran"), report.count("cached")
+    failed, skipped = report.count("failed"), report.count("skipped")
+    parts = [f"{ran} ran", f"{cached} from cache"]
+    if failed:
+        parts.append(f"{failed} failed")
+    if skipped:
+        parts.append(f"{skipped} skipped")
+    total = len(report.records)
+    note = " (nothing to run: all from cache)" if cached == total else ""
+    print(
+        f"assay: pipeline '{report.pipeline}': {total} steps: {', '.join(parts)}"
+        f" in {report.duration:.2f}s{note} [run {report.run_id}]",
+        flush=True,
+    )
+    shown = format_metrics(report.metrics)
+    if shown:
+        print(f"assay: metrics: {shown}", flush=True)
+
+
+def format_metrics(metrics: dict[str, Any]) -> str:
+    """The headline scalar metrics as ``name value`` pairs."""
+    names = [n for n in _SHOWN_METRICS if isinstance(metrics.get(n), int | float)]
+    return ", ".join(f"{n} {metrics[n]:.4f}" for n in names)
+
+
+def plan_as_json(prepared: PreparedRun) -> dict[str, Any]:
+    """The plan as one JSON object with a ``nodes`` list."""
+    plan = prepared.plan
+    nodes = []
+    for node in plan:
+        status = prepared.statuses[node.id]
+        nodes.append({
+            "id": node.id,
+            "step": node.step,
+            "fingerprint": node.fingerprint,
+            "status": status.status,
+            "reason": status.reason,
+            "detail": status.detail,
+            "inputs": {b.name: [f"{s.node}.{s.output}" for s in b.sources] for b in node.inputs},
+            "outputs": dict(node.outputs),
+            "params": node.params,
+            "resources": node.resources.as_dask(),
+        })
+    cached = sum(1 for n in nodes if n["status"] == CACHED)
+    return {
+        "pipeline": plan.pipeline,
+        "spec": plan.spec_file,
+        "store": str(prepared.store.root),
+        "nodes": nodes,
+        "summary": {"total": len(nodes), "cached": cached, "run": len(nodes) - cached},
+    }
+
+
+def print_plan(prepared: PreparedRun, as_json: bool) -> None:
+    """The plan as JSON, or as a table for people."""
+    data = plan_as_json(prepared)
+    if as_json:
+        print(json.dumps(data, indent=1, default=str))
+        return
+    summary = data["summary"]
+    print(f"pipeline '{data['pipeline']}' ({data['spec']}): {summary['total']} nodes, "
+          f"{summary['cached']} cached, {summary['run']} to run")
+    width = max(len(n["id"]) for n in data["nodes"])
+    step_width = max(len(n["step"]) for n in data["nodes"])
+    for node in data["nodes"]:
+        why = "" if node["status"] == CACHED else node["reason"]
+        if node["detail"]:
+            why += f" ({node['detail']})"
+        print(f"  {node['id']:<{width}}  {node['step']:<{step_width}}  "
+              f"{node['fingerprint'][:12]}  {node['status']:<6}  {why}".rstrip())

@@ -1,0 +1,93 @@
+"""Fingerprints: equal fingerprint ⇒ same result.
+
+A node's fingerprint hashes its step name, the step's code version, its canonical
+parameters, the fingerprints of the outputs it reads, the content of the data files
+it names and the code version of project-local ``_target_`` classes. Values are
+normalised first (sorted keys, lists for tuples), and a value that cannot be hashed
+deterministically is refused rather than hashed by identity.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+
+@functools.singledispatch
+def normalise(value: Any) -> Any:
+    """The canonical JSON-ready form of ``value``.
+
+    Raises:
+        TypeError: for values without a deterministic form (objects, sets of objects).
+    """
+    for loader in _LAZY_TYPES:
+        if loader(value):
+            return normalise(value)
+    raise TypeError(
+        f"cannot fingerprint a value of type {type(value).__qualname__}; "
+        "parameters must be plain data (numbers, strings, booleans, lists, mappings)"
+    )
+
+
+@normalise.register(type(None))
+@normalise.register(bool)
+@normalise.register(int)
+@normalise.register(str)
+def _plain(value: Any) -> Any:
+    return value
+
+
+@normalise.register
+def _float(value: float) -> Any:
+    if math.isnan(value) or math.isinf(value):
+        return {"__float__": repr(value)}  # JSON has no NaN/inf
+    return value
+
+
+@normalise.register(list)
+@normalise.register(tuple)
+def _sequence(value: Any) -> list[Any]:
+    return [normalise(item) for item in value]
+
+
+@normalise.register(dict)
+def _mapping(value: Mapping[Any, Any]) -> dict[str, Any]:
+    keys = list(value)
+    if not all(isinstance(key, str) for key in keys):
+        raise TypeError("cannot fingerprint a mapping with non-string keys")
+    return {key: normalise(value[key]) for key in sorted(keys)}
+
+
+@normalise.register(set)
+@normalise.register(frozenset)
+def _set(value: Any) -> list[Any]:
+    items = [normalise(item) for item in value]
+    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+
+
+def _register_numpy(value: Any) -> bool:
+    """Registers numpy scalars the first time one is seen, so numpy is never imported here."""
+    module = type(value).__module__
+    if module != "numpy":
+        return False
+    import numpy as np
+
+    normalise.register(np.generic, lambda v: normalise(v.item()))
+    return True
+
+
+_LAZY_TYPES = [_register_numpy]
+
+
+def canonical_json(value: Any) -> str:
+    """``value`` normalised and serialised with sorted keys and no whitespace."""
+    return json.dumps(normalise(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def fingerprint_of(components: Mapping[str, Any]) -> str:
+    """The sha256 hex digest of the canonical form of ``components``."""
+    return hashlib.sha256(canonical_json(components).encode()).hexdigest()

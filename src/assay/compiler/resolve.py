@@ -1,0 +1,198 @@
+"""Resolving a spec's interpolations (``${model}``, ``${item}``) against the composed config.
+
+Each step's ``with``, ``when`` and ``foreach`` are resolved in the context of the
+whole composed config, so ``${split.test_size}`` means exactly what it means in a
+Hydra config file. A repeated step is resolved once per item, with ``${item}``
+bound to that item.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from assay.compiler.spec import PipelineSpec, StepEntry
+from assay.errors import Problem, did_you_mean
+
+_SLOT = "__assay_step__"
+_NO_ITEM: object = object()
+_ITEM = "item"
+_WHOLE_INTERPOLATION = re.compile(r"^\$\{([A-Za-z_][\w.]*)\}$")
+
+
+@dataclass(frozen=True)
+class StepInstance:
+    """One call of a spec step after resolution."""
+
+    entry: StepEntry
+    node_id: str
+    params: Mapping[str, Any]
+    item: Any = None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The resolved instances of every enabled step, and the steps turned off by ``when``."""
+
+    instances: tuple[StepInstance, ...]
+    disabled: frozenset[str]
+
+
+class SpecResolver:
+    """Resolves a spec's steps against one composed config."""
+
+    def __init__(self, spec: PipelineSpec, cfg: DictConfig) -> None:
+        self.spec = spec
+        container = OmegaConf.to_container(cfg, resolve=False)
+        self._root = OmegaConf.create(container)
+        self._config_keys = [str(k) for k in container] if isinstance(container, dict) else []
+        self.problems: list[Problem] = []
+
+    def resolve(self) -> Resolution:
+        """Every enabled step instance; problems are collected in ``self.problems``."""
+        instances: list[StepInstance] = []
+        disabled: set[str] = set()
+        for entry in self.spec.steps.values():
+            when = self._resolve(entry, "when", entry.when)
+            if when is _FAILED:
+                continue
+            if not self._check_when(entry, when):
+                disabled.add(entry.name)
+                continue
+            instances.extend(self._instances(entry))
+        return Resolution(tuple(instances), frozenset(disabled))
+
+    def config_key(self, entry: StepEntry, param_path: list[str]) -> str | None:
+        """The config key a parameter came from, when the spec interpolates it directly.
+
+        ``with: {source: ${data}}`` and the path ``source.path`` give ``data.path``.
+        """
+        if not isinstance(entry.params, Mapping) or not param_path:
+            whole = _WHOLE_INTERPOLATION.match(entry.params) if isinstance(entry.params, str) else None
+            return ".".join([whole.group(1), *param_path]) if whole else None
+        raw = entry.params.get(param_path[0])
+        match = _WHOLE_INTERPOLATION.match(raw) if isinstance(raw, str) else None
+        if match is None or match.group(1) == _ITEM:
+            return None
+        return ".".join([match.group(1), *param_path[1:]])
+
+    def _check_when(self, entry: StepEntry, when: Any) -> bool:
+        if isinstance(when, bool | int) or when is None:
+            return bool(when)
+        self.problems.append(
+            Problem(
+                "'when' must resolve to a boolean or a number",
+                file=self.spec.where(entry.name, "when"),
+                step=entry.name,
+                key="when",
+                got=repr(when),
+            )
+        )
+        return False
+
+    def _instances(self, entry: StepEntry) -> list[StepInstance]:
+        if entry.foreach is None:
+            params = self._resolve(entry, "with", entry.params)
+            return [] if params is _FAILED else self._checked(entry, entry.name, params, None)
+        items = self._resolve(entry, "foreach", entry.foreach)
+        if items is _FAILED:
+            return []
+        if isinstance(items, int) and not isinstance(items, bool):
+            items = list(range(items))
+        if not isinstance(items, list):
+            self.problems.append(
+                Problem(
+                    "'foreach' must resolve to a list or a count",
+                    file=self.spec.where(entry.name, "foreach"),
+                    step=entry.name,
+                    key="foreach",
+                    got=repr(items),
+                )
+            )
+            return []
+        instances = []
+        for index, item in enumerate(items):
+            params = self._resolve(entry, "with", entry.params, item=item)
+            if params is _FAILED:
+                break
+            instances.extend(self._checked(entry, f"{entry.name}[{index}]", params, item))
+        return instances
+
+    def _checked(
+        self, entry: StepEntry, node_id: str, params: Any, item: Any
+    ) -> list[StepInstance]:
+        if params is None:
+            params = {}
+        if not isinstance(params, dict):
+            self.problems.append(
+                Problem(
+                    "'with' must resolve to a mapping of parameter names to values",
+                    file=self.spec.where(entry.name, "with"),
+                    step=entry.name,
+                    key="with",
+                    got=repr(params),
+                )
+            )
+            return []
+        return [StepInstance(entry, node_id, params, item)]
+
+    def _resolve(self, entry: StepEntry, key: str, raw: Any, item: Any = _NO_ITEM) -> Any:
+        if not _has_interpolation(raw):
+            return raw
+        if item is not _NO_ITEM:
+            self._root[_ITEM] = item
+        try:
+            self._root[_SLOT] = {"value": raw}
+            return OmegaConf.to_container(self._root[_SLOT], resolve=True)["value"]  # type: ignore[index]
+        except OmegaConfBaseException as error:
+            self.problems.append(self._interpolation_problem(entry, key, error))
+            return _FAILED
+        finally:
+            if _SLOT in self._root:
+                del self._root[_SLOT]
+            if item is not _NO_ITEM:
+                del self._root[_ITEM]
+
+    def _interpolation_problem(
+        self, entry: StepEntry, key: str, error: OmegaConfBaseException
+    ) -> Problem:
+        text = str(error).splitlines()[0]
+        full_key = str(getattr(error, "full_key", "") or "")
+        sub_key = full_key.replace(f"{_SLOT}.value", key, 1) if full_key.startswith(_SLOT) else key
+        missing = re.search(r"Interpolation key '([^']+)' not found", text)
+        hint = None
+        if missing:
+            head = missing.group(1).split(".")[0]
+            hint = did_you_mean(head, [*self._config_keys, _ITEM]) if head != _ITEM else (
+                "${item} is only defined in steps with 'foreach'"
+            )
+        return Problem(
+            f"cannot resolve an interpolation: {text}",
+            file=self.spec.where(entry.name, sub_key.split(".")[0] if "." in sub_key else key),
+            step=entry.name,
+            key=sub_key,
+            expected="a ${...} reference to a key of the composed config (assay run --cfg job)",
+            hint=hint,
+        )
+
+
+class _Failed:
+    """Marker for a value whose resolution failed (None is a valid value)."""
+
+
+_FAILED: Any = _Failed()
+
+
+def _has_interpolation(raw: Any) -> bool:
+    if isinstance(raw, str):
+        return "${" in raw
+    if isinstance(raw, Mapping):
+        return any(_has_interpolation(v) for v in raw.values())
+    if isinstance(raw, list):
+        return any(_has_interpolation(v) for v in raw)
+    return False

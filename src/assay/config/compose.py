@@ -1,0 +1,132 @@
+"""Composing the config with Hydra, and turning Hydra's errors into assay's.
+
+``assay run`` composes through ``@hydra.main`` (so multirun, ``--cfg`` and output
+directories behave as in any Hydra app); ``assay plan`` composes once with Hydra's
+compose API, which creates no output directory. Both report composition errors the
+same way, through :func:`config_error_from_hydra`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from assay.config.project import Project, display_path
+from assay.errors import ConfigError, Problem, did_you_mean, one_of
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+    from assay.config.validate import ConfigOrigin
+
+CONFIG_NAME = "config"
+
+
+def compose(project: Project, overrides: Sequence[str]) -> DictConfig:
+    """The composed config (with its ``hydra`` node) for ``overrides``.
+
+    Raises:
+        ConfigError: for an unknown group option, key or malformed override.
+    """
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        with initialize_config_dir(config_dir=str(project.config_dir), version_base="1.3"):
+            return hydra_compose(CONFIG_NAME, overrides=list(overrides), return_hydra_config=True)
+    except (HydraException, OmegaConfBaseException) as error:
+        raise config_error_from_hydra(error, project, overrides) from error
+
+
+def origin_of(cfg: DictConfig, project: Project) -> ConfigOrigin:
+    """Where each value of a composed config came from."""
+    from omegaconf import OmegaConf
+
+    from assay.config.validate import ConfigOrigin
+
+    hydra_node = cfg.get("hydra") if "hydra" in cfg else None
+    choices = dict(hydra_node.runtime.choices) if hydra_node is not None else {}
+    overrides = tuple(OmegaConf.to_container(hydra_node.overrides.task)) if hydra_node else ()
+    return ConfigOrigin(project.config_dir, choices, overrides)  # type: ignore[arg-type]
+
+
+def config_error_from_hydra(
+    error: BaseException, project: Project, overrides: Sequence[str]
+) -> ConfigError:
+    """A ConfigError that says what Hydra could not do, where, and how to fix it."""
+    from hydra.errors import MissingConfigException, OverrideParseException
+
+    config_dir = display_path(project.config_dir)
+    if isinstance(error, MissingConfigException):
+        return _missing_option(error, config_dir, overrides)
+    if isinstance(error, OverrideParseException):
+        return ConfigError(
+            Problem(
+                f"cannot parse the command-line override '{error.override}'",
+                key=error.override.split("=", 1)[0],
+                expected="key=value, group=option, +key=value or ~key",
+                hint=error.message.splitlines()[-2 if "See https" in error.message else -1],
+            )
+        )
+    cause = error.__cause__
+    text = str(error)
+    match = re.search(r"Could not override '([^']+)'", text)
+    if match:
+        key = match.group(1)
+        detail = str(cause).splitlines()[0] if cause else ""
+        return ConfigError(
+            Problem(
+                f"cannot set '{key}' from the command line: {detail}".rstrip(": "),
+                file=config_dir,
+                key=key,
+                expected="a key that exists in the composed config",
+                hint=f"to add a new key use +{key}=...; `assay run --cfg job` shows every key",
+            )
+        )
+    match = re.search(r"Could not append to config\. An item is already at '([^']+)'", text)
+    if match:
+        key = match.group(1)
+        return ConfigError(
+            Problem(
+                f"'{key}' already exists; + adds only new keys",
+                key=key,
+                hint=f"drop the '+': {key}=...",
+            )
+        )
+    first = text.splitlines()[0] if text else type(error).__name__
+    if cause is not None:
+        first = f"{first} ({str(cause).splitlines()[0]})"
+    return ConfigError(Problem(f"the config cannot be composed: {first}", file=config_dir))
+
+
+def _missing_option(error: object, config_dir: str, overrides: Sequence[str]) -> ConfigError:
+    missing = getattr(error, "missing_cfg_file", None) or ""
+    options = list(getattr(error, "options", None) or [])
+    text = str(error)
+    if not missing:
+        match = re.search(r"Could not find '([^']+)'", text)
+        missing = match.group(1) if match else ""
+    group, _, option = missing.rpartition("/")
+    if not group:
+        return ConfigError(
+            Problem(
+                f"config '{missing}' not found",
+                file=config_dir,
+                hint="check the defaults list in config.yaml",
+            )
+        )
+    override = next((o for o in overrides if o.split("=", 1)[0].lstrip("+~") == group), None)
+    where = f"command line '{override}'" if override else f"{config_dir}/config.yaml"
+    return ConfigError(
+        Problem(
+            f"no option '{option}' in config group '{group}'",
+            file=where,
+            key=group,
+            expected=one_of(options),
+            got=repr(option),
+            hint=did_you_mean(option, options) or f"add {config_dir}/{group}/{option}.yaml",
+        )
+    )

@@ -1,0 +1,118 @@
+"""Structured schemas of the component groups.
+
+The settings groups (split, evaluate, executor, store) are dataclasses checked with
+OmegaConf's structured configs: an unknown key or a value of the wrong type is
+caught before anything runs. The component groups that name something to build
+(data, features, model) are ``_target_`` configs; the compiler checks those against
+the signature of what they name.
+
+A group with several shapes (executor, store) picks its schema by its ``kind`` key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from omegaconf import MISSING
+
+
+@dataclass
+class SplitSettings:
+    """How the held-out test set is drawn."""
+
+    test_size: float = 0.25
+    stratify: bool = True
+    seed: int = 0
+
+
+@dataclass
+class EvaluateSettings:
+    """Evaluation options: ``cv_folds`` 0 turns cross-validation off."""
+
+    cv_folds: int = 0
+    seed: int = 0
+
+
+@dataclass
+class LocalExecutorSettings:
+    """An embedded ``dask.distributed.LocalCluster``."""
+
+    kind: str = "local"
+    n_workers: int | None = None
+    threads_per_worker: int = 1
+    memory_limit: str = "auto"
+    dashboard_address: str | None = "127.0.0.1:8787"
+    on_error: str = "fail"
+
+
+@dataclass
+class ThreadsExecutorSettings:
+    """Dask's threaded scheduler in the calling process."""
+
+    kind: str = "threads"
+    n_workers: int | None = None
+    on_error: str = "fail"
+
+
+@dataclass
+class DaskExecutorSettings:
+    """An existing Dask cluster reached by scheduler address."""
+
+    kind: str = "dask"
+    address: str = MISSING
+    timeout: float = 10.0
+    on_error: str = "fail"
+
+
+@dataclass
+class SequentialExecutorSettings:
+    """Tasks one after another in the calling process (for debugging with pdb)."""
+
+    kind: str = "sequential"
+    on_error: str = "fail"
+
+
+@dataclass
+class LocalStoreSettings:
+    """Artifacts and metadata on the local filesystem."""
+
+    kind: str = "local"
+    root: str = ".assay"
+
+
+EXECUTOR_KINDS: dict[str, type[Any]] = {
+    "local": LocalExecutorSettings,
+    "threads": ThreadsExecutorSettings,
+    "dask": DaskExecutorSettings,
+    "sequential": SequentialExecutorSettings,
+}
+STORE_KINDS: dict[str, type[Any]] = {"local": LocalStoreSettings}
+
+SETTINGS_GROUPS: dict[str, type[Any]] = {"split": SplitSettings, "evaluate": EvaluateSettings}
+"""Groups with a single shape."""
+
+KIND_GROUPS: dict[str, dict[str, type[Any]]] = {"executor": EXECUTOR_KINDS, "store": STORE_KINDS}
+"""Groups whose shape depends on their ``kind``."""
+
+TARGET_GROUPS: tuple[str, ...] = ("data", "features", "model")
+"""Groups that are ``_target_`` configs, checked against what they name."""
+
+ON_ERROR_CHOICES: tuple[str, ...] = ("fail", "keep-going")
+"""Failure policies: stop at the first failed step, or run everything not downstream of one."""
+
+
+def register_schemas() -> None:
+    """Registers the schemas in Hydra's ConfigStore under ``schema/<group>/<kind>``.
+
+    A project's own YAML files can then extend them in their defaults list
+    (``- /schema/split/default@_here_``) to get Hydra's native validation as well.
+    """
+    from hydra.core.config_store import ConfigStore
+
+    store = ConfigStore.instance()
+    for group, schema in SETTINGS_GROUPS.items():
+        store.store(group=f"schema/{group}", name="default", node=schema)
+    for group, kinds in KIND_GROUPS.items():
+        for kind, schema in kinds.items():
+            store.store(group=f"schema/{group}", name=kind, node=schema)

@@ -1,0 +1,277 @@
+"""Checks a composed config against the group schemas, reporting every problem at once."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from assay.config.project import display_path
+from assay.config.schema import (
+    KIND_GROUPS,
+    ON_ERROR_CHOICES,
+    SETTINGS_GROUPS,
+    TARGET_GROUPS,
+)
+from assay.errors import ConfigError, Problem, did_you_mean, one_of
+
+
+@dataclass(frozen=True)
+class ConfigOrigin:
+    """Where the values of a composed config came from, for error messages.
+
+    Attributes:
+        config_dir: The Hydra config directory.
+        choices: Group → chosen option (``hydra.runtime.choices``).
+        overrides: The command-line overrides of the job.
+    """
+
+    config_dir: Path
+    choices: Mapping[str, str | None]
+    overrides: tuple[str, ...] = ()
+
+    def file_for(self, key: str) -> str:
+        """The config file that defines top-level group of ``key``."""
+        group = key.split(".", 1)[0]
+        option = self.choices.get(group)
+        if option:
+            return display_path(self.config_dir / group / f"{option}.yaml")
+        return display_path(self.config_dir / "config.yaml")
+
+    def override_for(self, key: str) -> str | None:
+        """The command-line override that set ``key`` (or a parent of it), if any."""
+        for override in self.overrides:
+            name = override.split("=", 1)[0].lstrip("+~")
+            if key == name or key.startswith(name + "."):
+                return override
+        return None
+
+    def where(self, key: str) -> str:
+        """"configs/split/default.yaml" or "command line 'split.test_size=abc'"."""
+        override = self.override_for(key)
+        return f"command line '{override}'" if override else self.file_for(key)
+
+
+def validate_config(cfg: DictConfig, origin: ConfigOrigin) -> None:
+    """Raises :class:`ConfigError` listing every schema violation in ``cfg``."""
+    problems = [*_missing_values(cfg, origin)]
+    for group, schema in SETTINGS_GROUPS.items():
+        problems.extend(_check_group(cfg, group, schema, origin))
+    for group, kinds in KIND_GROUPS.items():
+        problems.extend(_check_kind_group(cfg, group, kinds, origin))
+    for group in TARGET_GROUPS:
+        problems.extend(_check_target_group(cfg, group, origin))
+    problems.extend(_check_values(cfg, origin))
+    if not isinstance(cfg.get("pipeline"), str):
+        problems.append(
+            Problem(
+                "the pipeline to run is not set",
+                file=origin.where("pipeline"),
+                key="pipeline",
+                expected="a pipeline name such as 'train'",
+                hint="add `pipeline: train` to config.yaml or pass pipeline=NAME",
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+
+
+def _missing_values(cfg: DictConfig, origin: ConfigOrigin) -> list[Problem]:
+    problems = []
+    missing: set[str] = set()
+    for group in cfg:
+        node = cfg._get_node(group)
+        if group == "hydra" or not isinstance(node, DictConfig | ListConfig):
+            if node is not None and node._is_missing() and group != "hydra":
+                missing.add(str(group))
+            continue
+        try:
+            missing.update(f"{group}.{key}" for key in OmegaConf.missing_keys(node))
+        except OmegaConfBaseException:
+            continue  # an interpolation error, reported by the group checks
+    for key in sorted(missing):
+        problems.append(
+            Problem(
+                f"'{key}' is required and has no value",
+                file=origin.file_for(key),
+                key=key,
+                expected="a value (the config sets it to ???)",
+                hint=f"pass it on the command line, e.g. {key}=...",
+            )
+        )
+    return problems
+
+
+def _group_node(cfg: DictConfig, group: str, origin: ConfigOrigin) -> tuple[Any, list[Problem]]:
+    node = cfg.get(group)
+    if node is None:
+        return None, [
+            Problem(
+                f"the config has no '{group}' group",
+                file=origin.file_for(group),
+                key=group,
+                expected=f"an entry `- {group}: <option>` in the defaults list of config.yaml",
+            )
+        ]
+    if not isinstance(node, DictConfig):
+        return None, [
+            Problem(
+                f"'{group}' must be a mapping",
+                file=origin.where(group),
+                key=group,
+                got=repr(node),
+            )
+        ]
+    return node, []
+
+
+def _check_group(
+    cfg: DictConfig, group: str, schema: type[Any], origin: ConfigOrigin
+) -> list[Problem]:
+    node, problems = _group_node(cfg, group, origin)
+    if node is None:
+        return problems
+    try:
+        values = OmegaConf.to_container(node, resolve=True)
+    except OmegaConfBaseException as error:
+        return [_interpolation_problem(error, group, origin)]
+    return _check_against(values, schema, group, origin)
+
+
+def _check_kind_group(
+    cfg: DictConfig, group: str, kinds: Mapping[str, type[Any]], origin: ConfigOrigin
+) -> list[Problem]:
+    node, problems = _group_node(cfg, group, origin)
+    if node is None:
+        return problems
+    kind = node.get("kind")
+    if kind not in kinds:
+        key = f"{group}.kind"
+        return [
+            Problem(
+                f"unknown {group} kind {kind!r}",
+                file=origin.where(key),
+                key=key,
+                expected=one_of(kinds),
+                got=repr(kind),
+                hint=did_you_mean(str(kind), kinds),
+            )
+        ]
+    try:
+        values = OmegaConf.to_container(node, resolve=True)
+    except OmegaConfBaseException as error:
+        return [_interpolation_problem(error, group, origin)]
+    return _check_against(values, kinds[kind], group, origin)
+
+
+def _check_against(
+    values: Any, schema: type[Any], group: str, origin: ConfigOrigin
+) -> list[Problem]:
+    allowed = {f.name: f for f in fields(schema)}
+    problems = []
+    hints = typing.get_type_hints(schema)
+    for key, value in values.items():
+        full_key = f"{group}.{key}"
+        if key not in allowed:
+            problems.append(
+                Problem(
+                    f"unknown key '{key}' in the {group} config",
+                    file=origin.where(full_key),
+                    key=full_key,
+                    expected=one_of(allowed),
+                    hint=did_you_mean(str(key), allowed),
+                )
+            )
+            continue
+        if value == "???":
+            continue  # reported once as a missing value
+        try:
+            OmegaConf.merge(OmegaConf.structured(schema), {key: value})
+        except OmegaConfBaseException as error:
+            problems.append(
+                Problem(
+                    f"'{full_key}' has the wrong type",
+                    file=origin.where(full_key),
+                    key=full_key,
+                    expected=_type_name(hints[key]),
+                    got=f"{value!r} ({type(value).__name__})",
+                    hint=str(error).splitlines()[0],
+                )
+            )
+    return problems
+
+
+def _check_target_group(cfg: DictConfig, group: str, origin: ConfigOrigin) -> list[Problem]:
+    node, problems = _group_node(cfg, group, origin)
+    if node is None:
+        return problems
+    target = node.get("_target_")
+    if not isinstance(target, str) or not target:
+        key = f"{group}._target_"
+        return [
+            Problem(
+                f"the {group} config does not name what to build",
+                file=origin.where(key),
+                key=key,
+                expected="'_target_: package.module.Name', the import path of a class or function",
+                got=repr(target),
+            )
+        ]
+    return []
+
+
+def _check_values(cfg: DictConfig, origin: ConfigOrigin) -> list[Problem]:
+    """Range and choice checks that types alone cannot express."""
+    problems = []
+    checks: list[tuple[str, Any, str]] = [
+        ("split.test_size", lambda v: isinstance(v, int | float) and 0 < v < 1, "a number in (0, 1)"),
+        ("evaluate.cv_folds", lambda v: isinstance(v, int) and (v == 0 or v >= 2),
+         "0 (off) or an integer >= 2"),
+        ("executor.on_error", lambda v: v in ON_ERROR_CHOICES, one_of(ON_ERROR_CHOICES)),
+    ]
+    for key, is_valid, expected in checks:
+        try:
+            value = OmegaConf.select(cfg, key, throw_on_missing=False)
+        except OmegaConfBaseException:
+            continue  # an interpolation error, reported by the group check
+        if value is None or value == "???" or is_valid(value):
+            continue
+        if isinstance(value, str) and key != "executor.on_error":
+            continue  # a type error, reported by the group check
+        problems.append(
+            Problem(
+                f"'{key}' is out of range",
+                file=origin.where(key),
+                key=key,
+                expected=expected,
+                got=repr(value),
+                hint=did_you_mean(str(value), ON_ERROR_CHOICES)
+                if key == "executor.on_error"
+                else None,
+            )
+        )
+    return problems
+
+
+def _interpolation_problem(
+    error: OmegaConfBaseException, group: str, origin: ConfigOrigin
+) -> Problem:
+    key = getattr(error, "full_key", None) or group
+    return Problem(
+        "an interpolation cannot be resolved: " + str(error).splitlines()[0],
+        file=origin.where(key),
+        key=key,
+        hint="check the ${...} references in this group",
+    )
+
+
+def _type_name(annotation: Any) -> str:
+    args = typing.get_args(annotation)
+    if args:
+        return " or ".join("null" if a is type(None) else a.__name__ for a in args)
+    return getattr(annotation, "__name__", str(annotation))

@@ -1,0 +1,203 @@
+"""Running a prepared plan: submit what is not cached, record everything."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shlex
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from omegaconf import OmegaConf
+
+from assay.engine.prepare import PreparedRun
+from assay.errors import StepError, StepFailure
+from assay.executor import Callbacks, InputSpec, TaskGraph, TaskOutcome, TaskSpec, make_executor
+from assay.executor.cache import CACHED
+from assay.executor.progress import Progress
+from assay.store import TaskRecord
+
+
+@dataclass
+class RunReport:
+    """What happened in one run."""
+
+    run_id: str
+    pipeline: str
+    records: list[TaskRecord]
+    metrics: dict[str, Any]
+    duration: float
+    executor: str = ""
+    failures: list[StepFailure] = field(default_factory=list)
+    interrupted: bool = False
+
+    def count(self, status: str) -> int:
+        """How many nodes ended with ``status`` (ran, cached, failed, skipped)."""
+        return sum(1 for r in self.records if r.status == status)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every node ran or came from cache."""
+        return not self.failures and not self.interrupted
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: ``YYYYmmdd-HHMMSS-xxxxxx``."""
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def execute(
+    prepared: PreparedRun,
+    *,
+    overrides: Sequence[str] = (),
+    output_dir: Path | None = None,
+    progress_stream: TextIO | None = None,
+    announce: Any = None,
+) -> RunReport:
+    """Runs every node that is not cached and records the run in the store.
+
+    Args:
+        prepared: The compiled plan with cache statuses.
+        overrides: The command-line overrides (recorded, and used in the resume hint).
+        output_dir: The Hydra job's output directory; ``metrics.json`` is written there.
+        progress_stream: Where the live progress line goes (default stderr).
+        announce: Called with a one-line description of the executor before running.
+    """
+    plan, store = prepared.plan, prepared.store
+    run_id = new_run_id()
+    started = time.perf_counter()
+    store.metadata.start_run(
+        run_id, plan.pipeline, _command(overrides), list(overrides),
+        OmegaConf.to_yaml(_without_hydra(prepared.cfg)), str(output_dir) if output_dir else None,
+        len(plan),
+    )
+    store.artifacts.clean_scratch()
+    outcomes: dict[str, TaskOutcome] = {}
+    description = ""
+    interrupted = False
+    try:
+        if prepared.to_run:
+            graph = task_graph(prepared, run_id)
+            progress = Progress(len(plan), len(plan) - len(graph.tasks), progress_stream)
+            with make_executor(OmegaConf.to_container(prepared.cfg.executor, resolve=True)) as executor:  # type: ignore[arg-type]
+                description = executor.describe()
+                if announce:
+                    announce(description)
+                try:
+                    outcomes = executor.run(graph, Callbacks(progress.started, progress.finished))
+                finally:
+                    progress.close()
+    except BaseException:
+        interrupted = True
+        raise
+    finally:
+        report = _record(prepared, run_id, outcomes, time.perf_counter() - started,
+                         description, interrupted)
+    if output_dir is not None and report.metrics:
+        (output_dir / "metrics.json").write_text(json.dumps(report.metrics, indent=1))
+    return report
+
+
+def task_graph(prepared: PreparedRun, run_id: str) -> TaskGraph:
+    """The tasks for the nodes that must run; cached producers are read from the store."""
+    plan, store = prepared.plan, prepared.store
+    to_run = prepared.to_run
+    running = set(to_run)
+    tasks = {}
+    for node_id in to_run:
+        node = plan.node(node_id)
+        inputs = tuple(
+            InputSpec(b.name, tuple((plan.node(s.node).fingerprint, s.output) for s in b.sources),
+                      b.many)
+            for b in node.inputs
+        )
+        tasks[node_id] = TaskSpec(
+            node=node_id,
+            step=node.step,
+            reference=node.reference,
+            fingerprint=node.fingerprint,
+            params=node.params,
+            inputs=inputs,
+            outputs=node.outputs,
+            store_root=str(store.root),
+            log_path=str(store.logs_dir(run_id) / f"{node_id}.log"),
+            info={"run_id": run_id, "pipeline": plan.pipeline, "components": node.components},
+            config_keys=node.config_keys,
+            resources=node.resources.as_dask(),
+        )
+    depends = {n: tuple(p for p in plan.producers(n) if p in running) for n in to_run}
+    return TaskGraph(tasks, depends, tuple(to_run))
+
+
+def _record(
+    prepared: PreparedRun,
+    run_id: str,
+    outcomes: Mapping[str, TaskOutcome],
+    duration: float,
+    description: str,
+    interrupted: bool,
+) -> RunReport:
+    plan, store, statuses = prepared.plan, prepared.store, prepared.statuses
+    records = []
+    for node in plan:
+        status = statuses[node.id]
+        outcome = outcomes.get(node.id)
+        if status.status == CACHED:
+            records.append(TaskRecord(node.id, node.step, node.fingerprint, "cached", "cached"))
+        elif outcome is None:
+            records.append(TaskRecord(node.id, node.step, node.fingerprint, "skipped",
+                                      status.reason, error="not started: the run stopped early"))
+        else:
+            error = outcome.failure.describe() if outcome.failure else None
+            records.append(TaskRecord(
+                node.id, node.step, node.fingerprint, outcome.status, status.reason,
+                outcome.started, outcome.duration, error,
+                outcome.failure.log_path if outcome.failure else None,
+            ))
+    done = {r.node for r in records if r.status in ("ran", "cached")}
+    metrics = collect_metrics(prepared, done)
+    failures = [o.failure for o in outcomes.values() if o.failure is not None]
+    status = "interrupted" if interrupted else "failed" if failures else "succeeded"
+    store.metadata.finish_run(run_id, status, records, metrics or None,
+                              "\n".join(f.describe() for f in failures) or None)
+    store.metadata.record_history(
+        plan.pipeline,
+        [(n.id, n.fingerprint, n.components) for n in plan if n.id in done],
+    )
+    for outcome in outcomes.values():
+        if outcome.ok:
+            store.metadata.record_artifacts(plan.node(outcome.node).fingerprint, outcome.outputs)
+    return RunReport(run_id, plan.pipeline, records, metrics, duration, description, failures,
+                     interrupted)
+
+
+def collect_metrics(prepared: PreparedRun, done: set[str]) -> dict[str, Any]:
+    """The run's metrics: the outputs the spec lists under ``metrics``, merged in order."""
+    merged: dict[str, Any] = {}
+    for source in prepared.plan.metrics:
+        if source.node in done:
+            node = prepared.plan.node(source.node)
+            merged.update(prepared.store.artifacts.read(node.fingerprint, source.output))
+    return merged
+
+
+def raise_for_failures(report: RunReport, overrides: Sequence[str]) -> None:
+    """Raises :class:`StepError` naming every failed step and how to resume."""
+    if report.failures:
+        hint = (f"fix the cause and resume with: {_command(overrides)} "
+                "(steps that finished come from cache)")
+        raise StepError(report.failures, hint)
+
+
+def _command(overrides: Sequence[str]) -> str:
+    return " ".join(["assay run", *(shlex.quote(o) for o in overrides)])
+
+
+def _without_hydra(cfg: Any) -> Any:
+    container = OmegaConf.to_container(cfg, resolve=False)
+    if isinstance(container, dict):
+        container.pop("hydra", None)
+    return OmegaConf.create(container)

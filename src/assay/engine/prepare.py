@@ -1,0 +1,63 @@
+"""From a composed config to a plan whose every node knows whether it will run."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assay.compiler import Plan, PipelineSpec, compile_plan, load_spec
+from assay.config.compose import origin_of
+from assay.config.project import Project
+from assay.config.validate import ConfigOrigin, validate_config
+from assay.executor.cache import RUN, NodeStatus, decide
+from assay.steps import default_catalog
+from assay.store import Store
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PreparedRun:
+    """A validated config, its compiled plan and the cache status of every node."""
+
+    cfg: DictConfig
+    project: Project
+    origin: ConfigOrigin
+    spec: PipelineSpec
+    plan: Plan
+    statuses: dict[str, NodeStatus]
+    store: Store
+
+    @property
+    def to_run(self) -> list[str]:
+        """Ids of the nodes that must run, in plan order."""
+        return [n for n in self.plan.order() if self.statuses[n].status == RUN]
+
+
+def prepare(cfg: DictConfig, project: Project) -> PreparedRun:
+    """Validates ``cfg``, compiles its pipeline and decides what is cached.
+
+    Raises:
+        ConfigError, PipelineError, CompileError: for invalid input, before anything runs.
+    """
+    origin = origin_of(cfg, project)
+    validate_config(cfg, origin)
+    spec = load_spec(project.pipeline_path(cfg.pipeline))
+    catalog, plugin_problems = default_catalog()
+    for problem in plugin_problems:
+        log.warning("%s", problem)
+    store = Store(project.root / str(cfg.store.root))
+    plan = compile_plan(
+        spec, cfg, catalog, hash_file=store.hash_file, base_dir=project.root, origin=origin
+    )
+    return PreparedRun(cfg, project, origin, spec, plan, decide(plan, store), store)
+
+
+def store_root(cfg: DictConfig, project: Project) -> Path:
+    """The store directory a config points at."""
+    return project.root / str(cfg.store.root)

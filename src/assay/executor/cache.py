@@ -1,0 +1,113 @@
+"""Cache decisions: which plan nodes can be taken from the store, and why the rest run.
+
+A node is cached when its entry is complete on disk (manifest present, file sizes as
+recorded). A cached node whose outputs will actually be read (by a node that runs, or
+as the run's metrics) is also checksum-verified first; one that fails verification is
+moved aside and run again, which may in turn require its own inputs, so the check
+repeats until nothing changes. A corrupt entry is therefore a logged miss, never an
+error in the middle of a run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from assay.compiler.plan import Plan, PlanNode
+from assay.store import Store
+
+CACHED = "cached"
+RUN = "run"
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    """Whether a node runs and why.
+
+    Attributes:
+        status: ``cached`` or ``run``.
+        reason: ``cached``, ``new``, ``code changed``, ``parameter changed``,
+            ``data changed``, ``input changed``, ``output missing`` or ``output corrupt``.
+        detail: What changed, e.g. ``estimator.C: 1.0 -> 0.5``.
+    """
+
+    status: str
+    reason: str
+    detail: str = ""
+
+
+def decide(plan: Plan, store: Store) -> dict[str, NodeStatus]:
+    """The status of every node of ``plan``."""
+    statuses: dict[str, NodeStatus] = {}
+    for node in plan:
+        if store.artifacts.is_complete(node.fingerprint, list(node.outputs)):
+            statuses[node.id] = NodeStatus(CACHED, CACHED)
+        else:
+            previous = store.metadata.previous_components(plan.pipeline, node.id)
+            statuses[node.id] = explain(node, previous)
+    verified: set[str] = set()
+    while True:
+        needed = _needed(plan, statuses) - verified
+        if not needed:
+            return statuses
+        for node_id in sorted(needed):
+            verified.add(node_id)
+            if not store.artifacts.verify(plan.node(node_id).fingerprint):
+                statuses[node_id] = NodeStatus(RUN, "output corrupt", "checksum mismatch")
+
+
+def _needed(plan: Plan, statuses: Mapping[str, NodeStatus]) -> set[str]:
+    """Cached nodes whose outputs this run will read."""
+    needed = {s.node for s in plan.metrics if s.node in plan}
+    for node_id, status in statuses.items():
+        if status.status == RUN:
+            needed.update(plan.producers(node_id))
+    return {n for n in needed if statuses[n].status == CACHED}
+
+
+def explain(node: PlanNode, previous: Mapping[str, Any] | None) -> NodeStatus:
+    """Why ``node`` must run, by comparing its fingerprint components with the last ones."""
+    current = json.loads(json.dumps(node.components))
+    if previous is None:
+        return NodeStatus(RUN, "new")
+    if previous == current:
+        return NodeStatus(RUN, "output missing")
+    if previous.get("code") != current.get("code") or previous.get("targets") != current.get(
+        "targets"
+    ):
+        return NodeStatus(RUN, "code changed", f"step {node.step}")
+    changed_params = _diff(previous.get("params", {}), current.get("params", {}))
+    if changed_params:
+        return NodeStatus(RUN, "parameter changed", "; ".join(changed_params))
+    if previous.get("files") != current.get("files"):
+        return NodeStatus(RUN, "data changed", ", ".join(sorted(current.get("files", {}))))
+    changed_inputs = sorted(
+        name
+        for name in set(previous.get("inputs", {})) | set(current.get("inputs", {}))
+        if previous.get("inputs", {}).get(name) != current.get("inputs", {}).get(name)
+    )
+    return NodeStatus(RUN, "input changed", ", ".join(changed_inputs))
+
+
+def _diff(before: Any, after: Any, prefix: str = "") -> list[str]:
+    if isinstance(before, dict) and isinstance(after, dict):
+        changes = []
+        for key in sorted(set(before) | set(after)):
+            path = f"{prefix}.{key}" if prefix else key
+            if key not in before:
+                changes.append(f"{path}: added {_short(after[key])}")
+            elif key not in after:
+                changes.append(f"{path}: removed")
+            else:
+                changes.extend(_diff(before[key], after[key], path))
+        return changes
+    if before != after:
+        return [f"{prefix}: {_short(before)} -> {_short(after)}"]
+    return []
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -1,0 +1,154 @@
+"""Dask distributed: an embedded LocalCluster, or an existing cluster by address.
+
+Each node is one ``client.submit`` whose key derives from its fingerprint, so equal
+work submitted twice is computed once. Tasks that need a GPU ask for the ``GPU``
+worker resource. The executor closes only what it created: a cluster reached by
+address is left running.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from typing import Any
+
+from assay.errors import ConfigError, Problem, StepFailure
+from assay.executor.base import Callbacks, Executor, TaskGraph
+from assay.executor.task import TaskOutcome, run_task
+
+
+class DistributedExecutor(Executor):
+    """Runs tasks on a ``dask.distributed`` cluster through a client."""
+
+    name = "distributed"
+
+    def __init__(self, client: Any, cluster: Any = None, on_error: str = "fail") -> None:
+        super().__init__(on_error)
+        self.client = client
+        self.cluster = cluster  # set only when this executor started it
+
+    @classmethod
+    def local(
+        cls,
+        n_workers: int | None = None,
+        threads_per_worker: int = 1,
+        memory_limit: str = "auto",
+        dashboard_address: str | None = None,
+        on_error: str = "fail",
+    ) -> DistributedExecutor:
+        """Starts an embedded LocalCluster sized to the machine."""
+        from distributed import Client, LocalCluster
+
+        workers = n_workers or _cores()
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=threads_per_worker,
+            processes=True,
+            memory_limit=memory_limit,
+            dashboard_address=dashboard_address if dashboard_address else None,
+            host="127.0.0.1",
+        )
+        return cls(Client(cluster), cluster, on_error)
+
+    @classmethod
+    def connect(cls, address: str, timeout: float = 10.0, on_error: str = "fail") -> DistributedExecutor:
+        """Connects to a running scheduler.
+
+        Raises:
+            ConfigError: when nothing answers at ``address`` within ``timeout``.
+        """
+        from distributed import Client
+
+        try:
+            client = Client(address, timeout=timeout)
+        except (OSError, TimeoutError, ValueError) as error:
+            raise ConfigError(
+                Problem(
+                    f"cannot connect to the Dask scheduler at {address}: {error}",
+                    key="executor.address",
+                    expected="the address of a running scheduler, e.g. tcp://host:8786",
+                    hint="start one with `dask scheduler` and `dask worker ADDRESS`, "
+                    "or run with executor=local",
+                )
+            ) from error
+        return cls(client, None, on_error)
+
+    def describe(self) -> str:
+        info = self.client.scheduler_info()
+        workers = info.get("workers", {})
+        threads = sum(w.get("nthreads", 0) for w in workers.values())
+        where = "embedded LocalCluster" if self.cluster is not None else info.get("address", "")
+        text = f"Dask {where}: {len(workers)} workers, {threads} threads"
+        link = self.dashboard_link()
+        return f"{text}; dashboard {link}" if link else text
+
+    def dashboard_link(self) -> str | None:
+        """The dashboard URL when the scheduler serves one."""
+        services = self.client.scheduler_info().get("services", {})
+        return str(self.client.dashboard_link) if "dashboard" in services else None
+
+    def _run(self, graph: TaskGraph, callbacks: Callbacks) -> dict[str, TaskOutcome]:
+        from distributed import as_completed
+
+        futures: dict[str, Any] = {}
+        for node in graph.order:
+            spec = graph.tasks[node]
+            deps = [futures[d] for d in graph.depends.get(node, ())]
+            futures[node] = self.client.submit(
+                run_task,
+                dataclasses.replace(spec, threads=1),
+                *deps,
+                key=f"assay-{spec.step}-{spec.fingerprint}",
+                resources=dict(spec.resources) or None,
+                pure=False,
+                retries=0,
+            )
+        node_of = {future.key: node for node, future in futures.items()}
+        waiting = {node: set(graph.depends.get(node, ())) for node in graph.order}
+        for node, deps in waiting.items():
+            if not deps:
+                callbacks.started(node)
+        outcomes: dict[str, TaskOutcome] = {}
+        completed = as_completed(list(futures.values()), with_results=True, raise_errors=False)
+        for future, result in completed:
+            node = node_of[future.key]
+            outcome = result if isinstance(result, TaskOutcome) else _crashed(graph, node, result)
+            outcomes[node] = outcome
+            callbacks.finished(outcome)
+            for other, deps in waiting.items():
+                if node in deps:
+                    deps.discard(node)
+                    if not deps and outcome.ok:
+                        callbacks.started(other)
+            if outcome.status == "failed" and self.on_error == "fail":
+                self.client.cancel([f for n, f in futures.items() if n not in outcomes])
+                break
+        return outcomes
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def _crashed(graph: TaskGraph, node: str, error: object) -> TaskOutcome:
+    """An outcome for a task that died outside the step (worker lost, unpicklable result)."""
+    spec = graph.tasks[node]
+    failure = StepFailure(
+        node=node,
+        step=spec.step,
+        fingerprint=spec.fingerprint,
+        error_type=type(error).__name__,
+        message=str(error),
+        traceback="",
+        log_path=spec.log_path,
+    )
+    return TaskOutcome(node, "failed", time.time(), 0.0, failure)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

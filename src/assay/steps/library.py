@@ -1,0 +1,5 @@
+"""Imports every built-in step module; importing a module declares its steps."""
+
+from assay.steps import data, evaluate, features, train, validate
+
+__all__ = ["data", "evaluate", "features", "train", "validate"]

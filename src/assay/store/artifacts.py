@@ -1,0 +1,225 @@
+"""Content-addressed artifact storage: one directory per node fingerprint.
+
+Layout: ``<root>/artifacts/ab/abcdef…/`` holds one file per output and a
+``manifest.json`` listing each file's size and sha256. An entry is written into a
+temporary directory and renamed into place in one step, so a reader sees either no
+entry or a complete one; a crash leaves only a temporary directory that is never
+read. An entry whose files do not match its manifest is a cache miss (moved aside
+and logged), never a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assay.errors import CorruptArtifactError
+from assay.store.codecs import FORMAT_VERSION, codec_for, codec_named
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class OutputRecord:
+    """One stored output, as listed in a manifest."""
+
+    name: str
+    kind: str
+    codec: str
+    file: str
+    size: int
+    sha256: str
+    meta: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What one entry holds and how it was made."""
+
+    fingerprint: str
+    outputs: Mapping[str, OutputRecord]
+    info: Mapping[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest as written to disk."""
+        return {
+            "format": FORMAT_VERSION,
+            "fingerprint": self.fingerprint,
+            "info": dict(self.info),
+            "outputs": {
+                name: {
+                    "kind": r.kind, "codec": r.codec, "file": r.file, "size": r.size,
+                    "sha256": r.sha256, "meta": dict(r.meta),
+                }
+                for name, r in self.outputs.items()
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Manifest:
+        """Parses a manifest; raises KeyError or TypeError when it is malformed."""
+        outputs = {
+            name: OutputRecord(name, o["kind"], o["codec"], o["file"], int(o["size"]),
+                               o["sha256"], o.get("meta", {}))
+            for name, o in data["outputs"].items()
+        }
+        return cls(data["fingerprint"], outputs, data.get("info", {}))
+
+
+class ArtifactStore:
+    """Reads and writes entries under ``<root>/artifacts``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.artifacts = self.root / "artifacts"
+        self.scratch = self.root / "tmp"
+
+    def entry_dir(self, fingerprint: str) -> Path:
+        """``artifacts/ab/abcdef…``: sharded so no directory grows too large."""
+        return self.artifacts / fingerprint[:2] / fingerprint
+
+    def manifest(self, fingerprint: str) -> Manifest | None:
+        """The entry's manifest, or None when absent or unreadable."""
+        path = self.entry_dir(fingerprint) / MANIFEST
+        try:
+            return Manifest.from_json(json.loads(path.read_bytes()))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.warning("unreadable manifest %s (%s): treated as a cache miss", path, error)
+            return None
+
+    def is_complete(self, fingerprint: str, outputs: list[str]) -> bool:
+        """Cheap check: manifest present, lists ``outputs``, files have the recorded sizes."""
+        manifest = self.manifest(fingerprint)
+        if manifest is None or manifest.fingerprint != fingerprint:
+            return False
+        directory = self.entry_dir(fingerprint)
+        for name in outputs:
+            record = manifest.outputs.get(name)
+            if record is None:
+                return False
+            try:
+                if (directory / record.file).stat().st_size != record.size:
+                    return False
+            except OSError:
+                return False
+        return True
+
+    def verify(self, fingerprint: str) -> bool:
+        """Full check: every file's checksum matches. A failing entry is moved aside."""
+        manifest = self.manifest(fingerprint)
+        if manifest is None:
+            return False
+        directory = self.entry_dir(fingerprint)
+        for record in manifest.outputs.values():
+            try:
+                data = (directory / record.file).read_bytes()
+            except OSError:
+                self.quarantine(fingerprint, f"{record.file} unreadable")
+                return False
+            if hashlib.sha256(data).hexdigest() != record.sha256:
+                self.quarantine(fingerprint, f"{record.file} checksum mismatch")
+                return False
+        return True
+
+    def write(
+        self, fingerprint: str, values: Mapping[str, tuple[str, Any]], info: Mapping[str, Any]
+    ) -> Manifest:
+        """Stores ``values`` (output name → (kind, value)) as one entry, atomically.
+
+        When another process stored the same fingerprint first, its entry is kept:
+        equal fingerprints mean equal results.
+        """
+        staging = self.scratch / f"{fingerprint[:16]}-{uuid.uuid4().hex}"
+        staging.mkdir(parents=True)
+        try:
+            records = {}
+            for name, (kind, value) in values.items():
+                codec = codec_for(kind, value)
+                data, meta = codec.dumps(value)
+                file = f"{name}{codec.suffix}"
+                (staging / file).write_bytes(data)
+                records[name] = OutputRecord(
+                    name, kind, codec.name, file, len(data), hashlib.sha256(data).hexdigest(), meta
+                )
+            manifest = Manifest(fingerprint, records, {**info, "written": time.time()})
+            (staging / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=1))
+            self._publish(staging, fingerprint)
+            return self.manifest(fingerprint) or manifest
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+
+    def _publish(self, staging: Path, fingerprint: str) -> None:
+        target = self.entry_dir(fingerprint)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists() and not self.is_complete(fingerprint, []):
+            self.quarantine(fingerprint, "incomplete entry replaced")
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if not target.exists():
+                raise
+            log.info("entry %s was stored concurrently; keeping the first", fingerprint[:12])
+
+    def read(self, fingerprint: str, output: str) -> Any:
+        """Loads one output, verifying its checksum first.
+
+        Raises:
+            CorruptArtifactError: when the entry is missing, partial or altered.
+        """
+        manifest = self.manifest(fingerprint)
+        record = manifest.outputs.get(output) if manifest else None
+        if record is None:
+            raise CorruptArtifactError(
+                f"artifact {fingerprint[:12]}/{output} is missing from the store"
+            )
+        path = self.entry_dir(fingerprint) / record.file
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise CorruptArtifactError(f"cannot read {path}: {error}") from error
+        if hashlib.sha256(data).hexdigest() != record.sha256:
+            self.quarantine(fingerprint, f"{record.file} checksum mismatch")
+            raise CorruptArtifactError(f"{path} does not match its recorded checksum")
+        return codec_named(record.codec).loads(data, record.meta)
+
+    def quarantine(self, fingerprint: str, reason: str) -> None:
+        """Moves a bad entry to ``artifacts/.corrupt`` so it is recomputed and kept for study."""
+        source = self.entry_dir(fingerprint)
+        if not source.exists():
+            return
+        log.warning("artifact %s is corrupt (%s): treated as a cache miss", fingerprint[:12], reason)
+        destination = self.artifacts / ".corrupt" / f"{fingerprint}-{uuid.uuid4().hex[:8]}"
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(source, destination)
+        except OSError:
+            shutil.rmtree(source, ignore_errors=True)
+
+    def clean_scratch(self, older_than_s: float = 3600.0) -> int:
+        """Removes staging directories left by crashed writers; returns how many."""
+        if not self.scratch.exists():
+            return 0
+        removed = 0
+        cutoff = time.time() - older_than_s
+        for entry in self.scratch.iterdir():
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    shutil.rmtree(entry, ignore_errors=True)
+                    removed += 1
+            except OSError:
+                continue
+        return removed

@@ -1,0 +1,267 @@
+"""Run metadata in SQLite: runs, tasks, node history and cached file hashes.
+
+WAL mode lets readers work while one run writes; every write is a short
+transaction retried while another process holds the lock, so concurrent runs on
+one workspace do not fail on "database is locked".
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from assay.errors import StoreError
+
+SCHEMA_VERSION = 1
+_T = TypeVar("_T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    pipeline TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started REAL NOT NULL,
+    finished REAL,
+    command TEXT,
+    overrides TEXT,
+    config TEXT,
+    output_dir TEXT,
+    n_nodes INTEGER DEFAULT 0,
+    n_ran INTEGER DEFAULT 0,
+    n_cached INTEGER DEFAULT 0,
+    n_failed INTEGER DEFAULT 0,
+    n_skipped INTEGER DEFAULT 0,
+    metrics TEXT,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS tasks (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    node TEXT NOT NULL,
+    step TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT,
+    started REAL,
+    duration REAL,
+    error TEXT,
+    log_path TEXT,
+    PRIMARY KEY (run_id, node)
+);
+CREATE INDEX IF NOT EXISTS tasks_by_fingerprint ON tasks(fingerprint);
+CREATE TABLE IF NOT EXISTS artifacts (
+    fingerprint TEXT NOT NULL,
+    output TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    codec TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (fingerprint, output)
+);
+CREATE TABLE IF NOT EXISTS node_history (
+    pipeline TEXT NOT NULL,
+    node TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    components TEXT NOT NULL,
+    recorded REAL NOT NULL,
+    PRIMARY KEY (pipeline, node, fingerprint)
+);
+CREATE TABLE IF NOT EXISTS file_hashes (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """One node's fate in one run."""
+
+    node: str
+    step: str
+    fingerprint: str
+    status: str  # ran, cached, failed, skipped
+    reason: str | None = None
+    started: float | None = None
+    duration: float | None = None
+    error: str | None = None
+    log_path: str | None = None
+
+
+class MetadataStore:
+    """The SQLite database at ``<root>/assay.db``."""
+
+    def __init__(self, path: Path, busy_timeout_s: float = 60.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
+        self._connection: sqlite3.Connection | None = None
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The connection, opened and migrated on first use."""
+        if self._connection is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(
+                self.path, timeout=self.busy_timeout_s, isolation_level=None
+            )
+            connection.row_factory = sqlite3.Row
+            self._connection = connection
+            self._retry(lambda: connection.execute("PRAGMA journal_mode=WAL"))
+            connection.execute("PRAGMA synchronous=NORMAL")
+            self._migrate(connection)
+        return self._connection
+
+    def close(self) -> None:
+        """Closes the connection (reopened on next use)."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _migrate(self, connection: sqlite3.Connection) -> None:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer assay (schema {version}); upgrade assay"
+            )
+        if version < SCHEMA_VERSION:
+            script = f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            try:
+                self._retry(lambda: connection.executescript(script))
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the lock up front (BEGIN IMMEDIATE)."""
+        connection = self._connection or self.connection
+        self._retry(lambda: connection.execute("BEGIN IMMEDIATE"))
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        else:
+            connection.execute("COMMIT")
+
+    def _retry(self, action: Callable[[], _T]) -> _T:
+        deadline = time.monotonic() + self.busy_timeout_s
+        while True:
+            try:
+                return action()
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                if time.monotonic() > deadline:
+                    raise StoreError(f"{self.path} stayed locked for {self.busy_timeout_s}s") from error
+                time.sleep(random.uniform(0.01, 0.05))
+
+    # ------------------------------------------------------------------ runs
+
+    def start_run(self, run_id: str, pipeline: str, command: str, overrides: list[str],
+                  config_yaml: str, output_dir: str | None, n_nodes: int) -> None:
+        """Records a run as started."""
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT INTO runs (id, pipeline, status, started, command, overrides, config,"
+                " output_dir, n_nodes) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                (run_id, pipeline, time.time(), command, json.dumps(overrides), config_yaml,
+                 output_dir, n_nodes),
+            )
+
+    def finish_run(self, run_id: str, status: str, tasks: list[TaskRecord],
+                   metrics: Mapping[str, Any] | None, error: str | None = None) -> None:
+        """Records the run's outcome and every task of it in one transaction."""
+        counts = {s: sum(1 for t in tasks if t.status == s)
+                  for s in ("ran", "cached", "failed", "skipped")}
+        with self.transaction() as tx:
+            tx.executemany(
+                "INSERT OR REPLACE INTO tasks (run_id, node, step, fingerprint, status, reason,"
+                " started, duration, error, log_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, t.node, t.step, t.fingerprint, t.status, t.reason, t.started,
+                  t.duration, t.error, t.log_path) for t in tasks],
+            )
+            tx.execute(
+                "UPDATE runs SET status = ?, finished = ?, n_ran = ?, n_cached = ?, n_failed = ?,"
+                " n_skipped = ?, metrics = ?, error = ? WHERE id = ?",
+                (status, time.time(), counts["ran"], counts["cached"], counts["failed"],
+                 counts["skipped"], json.dumps(metrics) if metrics is not None else None,
+                 error, run_id),
+            )
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        """One run's row as a dict."""
+        row = self.connection.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return dict(row) if row else None
+
+    def runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest runs, newest first."""
+        rows = self.connection.execute(
+            "SELECT * FROM runs ORDER BY started DESC LIMIT ?", (limit,)
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def tasks(self, run_id: str) -> list[dict[str, Any]]:
+        """The tasks of one run."""
+        rows = self.connection.execute(
+            "SELECT * FROM tasks WHERE run_id = ? ORDER BY rowid", (run_id,)
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    # ------------------------------------------------------------------ artifacts and history
+
+    def record_artifacts(self, fingerprint: str, outputs: Mapping[str, Mapping[str, Any]]) -> None:
+        """Indexes the outputs of one stored entry (the manifest on disk stays authoritative)."""
+        now = time.time()
+        with self.transaction() as tx:
+            tx.executemany(
+                "INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(fingerprint, name, o["kind"], o["codec"], o["path"], o["size"], o["sha256"], now)
+                 for name, o in outputs.items()],
+            )
+
+    def record_history(self, pipeline: str, nodes: list[tuple[str, str, Mapping[str, Any]]]) -> None:
+        """Remembers what each node's fingerprint was made of, to explain later changes."""
+        now = time.time()
+        with self.transaction() as tx:
+            tx.executemany(
+                "INSERT OR REPLACE INTO node_history VALUES (?, ?, ?, ?, ?)",
+                [(pipeline, node, fp, json.dumps(components, sort_keys=True), now)
+                 for node, fp, components in nodes],
+            )
+
+    def previous_components(self, pipeline: str, node: str) -> dict[str, Any] | None:
+        """The components of the node's most recently recorded fingerprint."""
+        row = self.connection.execute(
+            "SELECT components FROM node_history WHERE pipeline = ? AND node = ?"
+            " ORDER BY recorded DESC LIMIT 1",
+            (pipeline, node),
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    # ------------------------------------------------------------------ file hashes
+
+    def cached_file_hash(self, path: str, size: int, mtime_ns: int) -> str | None:
+        """The stored hash when the file's size and mtime are unchanged."""
+        row = self.connection.execute(
+            "SELECT sha256 FROM file_hashes WHERE path = ? AND size = ? AND mtime_ns = ?",
+            (path, size, mtime_ns),
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def remember_file_hash(self, path: str, size: int, mtime_ns: int, digest: str) -> None:
+        """Stores a file's hash with the size and mtime it was computed for."""
+        with self.transaction() as tx:
+            tx.execute("INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?)",
+                       (path, size, mtime_ns, digest))
