@@ -27,13 +27,23 @@ def run_command(args: list[str]) -> int:
     remember(project, [a for a in args if "=" in a and not a.startswith("-")])
     _importable(project.root)
 
+    errors: list[Exception] = []
+
     def task(cfg: DictConfig) -> Any:
-        return run_job(cfg, project)
+        # Errors are kept and raised after Hydra returns, so they are reported once,
+        # by the command line, instead of also by Hydra's own job error printer.
+        try:
+            return run_job(cfg, project)
+        except Exception as error:
+            errors.append(error)
+            return None
 
     app = hydra.main(config_path=str(project.config_dir), config_name="config",
                      version_base="1.3")(task)
     with _hydra_argv(args), _errors_raised():
         app()
+    if errors:
+        raise errors[0]
     return 0
 
 

@@ -182,8 +182,7 @@ class _Compiler:
                     file=site.file,
                     step=site.step,
                     key=site.key,
-                    expected="the path of an existing file, relative to "
-                    f"{display_path(self.base_dir) or '.'}",
+                    expected=f"an existing file (relative paths start at {self.base_dir})",
                     got=repr(raw),
                 )
             )

@@ -192,8 +192,11 @@ def _check_acyclic(spec: PipelineSpec, graph: nx.DiGraph) -> list[Problem]:
     if nx.is_directed_acyclic_graph(graph):
         return []
     problems = []
+    position = {name: index for index, name in enumerate(spec.steps)}
     for cycle in nx.simple_cycles(graph):
         names = [graph.nodes[n]["instance"].entry.name for n in cycle]
+        start = min(range(len(names)), key=lambda i: position.get(names[i], 0))
+        names = names[start:] + names[:start]  # start the loop where the spec does
         loop = " -> ".join([*names, names[0]])
         problems.append(
             Problem(

@@ -95,11 +95,17 @@ def inspect_target(path: str) -> TargetInfo:
 def _inspect_live(path: str, module: Any, attrs: list[str]) -> TargetInfo:
     obj = module
     for index, attr in enumerate(attrs):
+        owner = ".".join([module.__name__, *attrs[:index]])
         if not hasattr(obj, attr):
-            owner = ".".join([module.__name__, *attrs[:index]])
+            if index < len(attrs) - 1 and inspect.ismodule(obj):
+                missing = f"{owner}.{attr}"
+                raise TargetNotFoundError(f"no module named '{missing}'", suggest_modules(missing))
             names = [n for n in dir(obj) if not n.startswith("_")]
-            raise TargetNotFoundError(f"'{owner}' has no attribute '{attr}'", names)
+            kind = "module" if inspect.ismodule(obj) else "object"
+            raise TargetNotFoundError(f"{kind} '{owner}' has no attribute '{attr}'", names)
         obj = getattr(obj, attr)
+    if inspect.ismodule(obj):
+        raise TargetNotFoundError(f"'{path}' is a module, not a class or function")
     if not callable(obj):
         raise TargetNotFoundError(f"'{path}' is not a class or function")
     return _describe_callable(path, obj)

@@ -77,10 +77,11 @@ def config_error_from_hydra(
     if match:
         key = match.group(1)
         detail = str(cause).splitlines()[0] if cause else ""
+        override = next((o for o in overrides if o.split("=", 1)[0].lstrip("+~") == key), key)
         return ConfigError(
             Problem(
                 f"cannot set '{key}' from the command line: {detail}".rstrip(": "),
-                file=config_dir,
+                file=f"command line '{override}'",
                 key=key,
                 expected="a key that exists in the composed config",
                 hint=f"to add a new key use +{key}=...; `assay run --cfg job` shows every key",

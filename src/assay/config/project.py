@@ -37,8 +37,8 @@ class Project:
         """Whether this is the starter project shipped inside assay."""
         return self.config_dir == PACKAGED_PROJECT / "configs"
 
-    def pipeline_path(self, name: str) -> Path:
-        """The spec file for pipeline ``name``.
+    def pipeline_path(self, name: str, where: str | None = None) -> Path:
+        """The spec file for pipeline ``name``; ``where`` says where the name was set.
 
         Raises:
             ConfigError: when no directory holds it; lists the pipelines that exist.
@@ -51,7 +51,7 @@ class Project:
         raise ConfigError(
             Problem(
                 f"no pipeline named '{name}'",
-                file=display_path(self.pipeline_dirs[0]),
+                file=where or display_path(self.pipeline_dirs[0]),
                 key="pipeline",
                 expected=one_of(available),
                 got=repr(name),

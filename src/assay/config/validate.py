@@ -45,11 +45,12 @@ class ConfigOrigin:
 
     def override_for(self, key: str) -> str | None:
         """The command-line override that set ``key`` (or a parent of it), if any."""
+        best: tuple[int, str] | None = None
         for override in self.overrides:
             name = override.split("=", 1)[0].lstrip("+~")
-            if key == name or key.startswith(name + "."):
-                return override
-        return None
+            if (key == name or key.startswith(name + ".")) and (best is None or len(name) > best[0]):
+                best = (len(name), override)  # the most specific override wins
+        return best[1] if best else None
 
     def where(self, key: str) -> str:
         """"configs/split/default.yaml" or "command line 'split.test_size=abc'"."""
@@ -91,7 +92,7 @@ def _missing_values(cfg: DictConfig, origin: ConfigOrigin) -> list[Problem]:
                 missing.add(str(group))
             continue
         try:
-            missing.update(f"{group}.{key}" for key in OmegaConf.missing_keys(node))
+            missing.update(OmegaConf.missing_keys(node))  # full keys, group included
         except OmegaConfBaseException:
             continue  # an interpolation error, reported by the group checks
     for key in sorted(missing):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assay.compiler import Plan, PipelineSpec, compile_plan, load_spec
@@ -47,7 +46,7 @@ def prepare(cfg: DictConfig, project: Project) -> PreparedRun:
     """
     origin = origin_of(cfg, project)
     validate_config(cfg, origin)
-    spec = load_spec(project.pipeline_path(cfg.pipeline))
+    spec = load_spec(project.pipeline_path(cfg.pipeline, origin.where("pipeline")))
     catalog, plugin_problems = default_catalog()
     for problem in plugin_problems:
         log.warning("%s", problem)
@@ -57,7 +56,3 @@ def prepare(cfg: DictConfig, project: Project) -> PreparedRun:
     )
     return PreparedRun(cfg, project, origin, spec, plan, decide(plan, store), store)
 
-
-def store_root(cfg: DictConfig, project: Project) -> Path:
-    """The store directory a config points at."""
-    return project.root / str(cfg.store.root)

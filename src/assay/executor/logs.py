@@ -70,9 +70,16 @@ def task_log(path: Path) -> Iterator[logging.Logger]:
         root.addHandler(handler)
         if root.level > logging.INFO:
             root.setLevel(logging.INFO)  # handlers, not the root level, decide what is shown
+        # The task's own records (its traceback when it fails) go to its log file only;
+        # the command line reports the failure once, without a traceback.
+        task_logger = logging.getLogger(f"assay.task.{threading.get_ident()}")
+        task_logger.propagate = False
+        task_logger.setLevel(logging.INFO)
+        task_logger.addHandler(handler)
         _local.stream = stream
         try:
-            yield logging.getLogger("assay.task")
+            yield task_logger
         finally:
             _local.stream = None
             root.removeHandler(handler)
+            task_logger.removeHandler(handler)

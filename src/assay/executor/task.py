@@ -92,7 +92,7 @@ def run_task(spec: TaskSpec, *upstream: TaskOutcome) -> TaskOutcome:
                 {**spec.info, "node": spec.node, "step": spec.step, "duration_s": duration},
             )
         except Exception as error:  # every failure becomes an outcome, never a crash
-            log.exception("step %s failed", spec.node)
+            log.error("step %s failed", spec.node, exc_info=True)
             return TaskOutcome(spec.node, "failed", started, time.time() - started,
                                _failure(spec, error))
         log.info("step %s finished in %.3fs", spec.node, duration)

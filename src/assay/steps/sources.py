@@ -10,11 +10,11 @@ naming the file and the key to fix.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assay.artifacts import TASKS, Dataset
 from assay.catalog import FilePath
+from assay.config.project import display_path
 from assay.errors import ConfigError, DataError, Problem, did_you_mean, one_of
 
 if TYPE_CHECKING:
@@ -169,7 +169,8 @@ class CsvFile:
         import pandas as pd
 
         frame = _read(self.path, lambda p: pd.read_csv(p, sep=self.sep), "CSV")
-        return with_target(frame, self.target, self.task, Path(self.path).stem, self.path)
+        return with_target(frame, self.target, self.task, display_path(self.path),
+                           display_path(self.path))
 
 
 @dataclass(frozen=True)
@@ -192,20 +193,21 @@ class ParquetFile:
         import pandas as pd
 
         frame = _read(self.path, pd.read_parquet, "Parquet")
-        return with_target(frame, self.target, self.task, Path(self.path).stem, self.path)
+        return with_target(frame, self.target, self.task, display_path(self.path),
+                           display_path(self.path))
 
 
 def _read(path: str, reader: Any, kind: str) -> pd.DataFrame:
     try:
         frame = reader(path)
     except FileNotFoundError as error:
-        raise DataError(Problem("data file not found", file=path, key="path")) from error
+        raise DataError(Problem("data file not found", file=display_path(path), key="path")) from error
     except Exception as error:  # every reader failure means the same to the user: bad file
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise DataError(
             Problem(
                 f"cannot read the file as {kind}: {first}",
-                file=path,
+                file=display_path(path),
                 key="path",
                 expected=f"a valid {kind} file",
             )

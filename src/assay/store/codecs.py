@@ -1,10 +1,8 @@
 """How each kind of artifact is written to and read from bytes.
 
 Datasets are Parquet (the target and task ride in the schema metadata), metrics are
-JSON, fitted scikit-learn objects use skops, whose loader only rebuilds types it is
-told to trust instead of running arbitrary code as pickle would. The trusted types
-of an estimator are the ones recorded when it was written; the recorded checksum
-guarantees the bytes are those same ones.
+JSON, fitted estimators are pickles read back through an allow-list
+(:mod:`assay.store.safe_pickle`), so loading one cannot run arbitrary code.
 """
 
 from __future__ import annotations
@@ -17,6 +15,7 @@ from typing import Any, Protocol
 
 from assay.artifacts import Dataset
 from assay.errors import StoreError
+from assay.store import safe_pickle
 
 FORMAT_VERSION = 1
 
@@ -90,35 +89,29 @@ class JsonCodec:
 
 
 @dataclass(frozen=True)
-class SkopsCodec:
-    """Fitted scikit-learn estimators and transformers in the skops format."""
+class EstimatorCodec:
+    """Fitted estimators and transformers, pickled and loaded through an allow-list."""
 
-    name: str = "skops"
-    suffix: str = ".skops"
+    name: str = "pickle"
+    suffix: str = ".pkl"
 
     def handles(self, kind: str, value: Any) -> bool:
-        return kind in ("model", "transformer") and hasattr(value, "get_params")
+        return kind in ("model", "transformer")
 
     def dumps(self, value: Any) -> tuple[bytes, dict[str, Any]]:
-        import skops.io
-
-        data = skops.io.dumps(value)
-        return data, {"trusted": sorted(skops.io.get_untrusted_types(data=data)),
-                      "versions": _library_versions()}
+        data, packages = safe_pickle.dumps(value)
+        return data, {"packages": packages, "type": _qualified_name(value)}
 
     def loads(self, data: bytes, meta: Mapping[str, Any]) -> Any:
-        import skops.io
-
-        return skops.io.loads(data, trusted=list(meta.get("trusted", [])))
+        return safe_pickle.loads(data, meta.get("packages", ()))
 
 
-def _library_versions() -> dict[str, str]:
-    import sklearn
+def _qualified_name(value: Any) -> str:
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"
 
-    return {"scikit-learn": sklearn.__version__}
 
-
-CODECS: list[Codec] = [ParquetDatasetCodec(), JsonCodec(), SkopsCodec()]
+CODECS: list[Codec] = [ParquetDatasetCodec(), JsonCodec(), EstimatorCodec()]
 """Tried in order at write time; later issues append codecs (torch state dicts, ...)."""
 
 

@@ -1,0 +1,1 @@
+"""Integration tests run the ``assay`` command line in a temporary project."""

@@ -1,0 +1,1 @@
+"""Unit tests run in-process against single modules."""
