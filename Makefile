@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # the multi-GB CUDA build.
 PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check --quiet
 
-.PHONY: demo test install install-test lint typecheck benchmarks clean
+.PHONY: demo test install install-test benchmarks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,12 +30,10 @@ demo: install
 	$(BIN)/assay run
 
 test: install-test
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
-
-lint: install-test
-	$(BIN)/ruff check src tests benchmarks
 
 benchmarks: install-test
 	$(BIN)/python benchmarks/run_all.py

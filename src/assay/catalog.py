@@ -45,13 +45,11 @@ class Interval:
 
     def contains(self, value: float) -> bool:
         """Whether ``value`` lies in the interval."""
-        if self.low is not None:
-            if value < self.low or (value == self.low and self.closed in ("right", "neither")):
-                return False
-        if self.high is not None:
-            if value > self.high or (value == self.high and self.closed in ("left", "neither")):
-                return False
-        return True
+        open_low = self.closed in ("right", "neither")
+        open_high = self.closed in ("left", "neither")
+        below = self.low is not None and (value < self.low or (value == self.low and open_low))
+        above = self.high is not None and (value > self.high or (value == self.high and open_high))
+        return not (below or above)
 
     def __str__(self) -> str:
         left = "[" if self.closed in ("both", "left") else "("

@@ -15,6 +15,7 @@ import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
+
 def hash_source(func: Callable[..., Any] | type) -> str:
     """Fingerprint of a function's code: its AST without docstrings, plus same-module helpers."""
     digest = hashlib.sha256()

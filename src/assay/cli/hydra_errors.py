@@ -14,10 +14,11 @@ def remember(project: object, overrides: list[str]) -> None:
 
 def translate(error: BaseException) -> ConfigError | None:
     """A ConfigError for a Hydra or OmegaConf error; None for anything else."""
+    import yaml
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    if not isinstance(error, HydraException | OmegaConfBaseException):
+    if not isinstance(error, HydraException | OmegaConfBaseException | yaml.YAMLError):
         return None
     from assay.config.compose import config_error_from_hydra
     from assay.config.project import locate_project

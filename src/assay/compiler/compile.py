@@ -114,11 +114,11 @@ class _Compiler:
                 )
         return steps
 
-    def _locator(self, instance: StepInstance) -> Callable[[list[str]], ParamSite]:
+    def _locator(self, instance: StepInstance) -> Callable[..., ParamSite]:
         entry = instance.entry
 
-        def locate(path: list[str]) -> ParamSite:
-            config_key = self.resolver.config_key(entry, path)
+        def locate(path: list[str], in_spec: bool = False) -> ParamSite:
+            config_key = None if in_spec else self.resolver.config_key(entry, path)
             if config_key and self.origin is not None:
                 return ParamSite(self.origin.where(config_key), entry.name, config_key)
             key = ".".join(["with", *path])

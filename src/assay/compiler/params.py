@@ -21,8 +21,9 @@ class ParamSite:
     key: str
 
 
-Locate = Callable[[list[str]], ParamSite]
-"""Maps a parameter path (``["source", "path"]``) to where it was written."""
+Locate = Callable[..., ParamSite]
+"""Maps a parameter path (``["source", "path"]``) to where its value was written; with
+``in_spec=True``, to where the parameter's name is written in the spec."""
 
 
 def check_params(step: Step, params: Mapping[str, Any], locate: Locate) -> list[Problem]:
@@ -31,7 +32,7 @@ def check_params(step: Step, params: Mapping[str, Any], locate: Locate) -> list[
     for name, value in params.items():
         spec = step.params.get(name)
         if spec is None:
-            site = locate([name])
+            site = locate([name], in_spec=True)
             problems.append(
                 Problem(
                     f"step '{step.name}' has no parameter '{name}'",
@@ -58,7 +59,7 @@ def check_params(step: Step, params: Mapping[str, Any], locate: Locate) -> list[
             )
     for name, spec in step.params.items():
         if spec.required and name not in params:
-            site = locate([])
+            site = locate([], in_spec=True)
             problems.append(
                 Problem(
                     f"step '{step.name}' needs the parameter '{name}'",

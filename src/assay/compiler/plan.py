@@ -56,7 +56,7 @@ class PlanNode:
     outputs: Mapping[str, str]
     fingerprint: str
     components: Mapping[str, Any] = field(repr=False)
-    resources: Resources = Resources()
+    resources: Resources = field(default_factory=Resources)
     spec_step: str = ""
     config_keys: Mapping[str, str] = field(default_factory=dict)
 

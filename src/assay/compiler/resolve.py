@@ -49,7 +49,7 @@ class SpecResolver:
     def __init__(self, spec: PipelineSpec, cfg: DictConfig) -> None:
         self.spec = spec
         container = OmegaConf.to_container(cfg, resolve=False)
-        self._root = OmegaConf.create(container)
+        self._root: DictConfig = OmegaConf.create(container)  # type: ignore[assignment]
         self._config_keys = [str(k) for k in container] if isinstance(container, dict) else []
         self.problems: list[Problem] = []
 
@@ -148,7 +148,8 @@ class SpecResolver:
             self._root[_ITEM] = item
         try:
             self._root[_SLOT] = {"value": raw}
-            return OmegaConf.to_container(self._root[_SLOT], resolve=True)["value"]  # type: ignore[index]
+            resolved: Any = OmegaConf.to_container(self._root[_SLOT], resolve=True)
+            return resolved["value"]
         except OmegaConfBaseException as error:
             self.problems.append(self._interpolation_problem(entry, key, error))
             return _FAILED

@@ -88,7 +88,9 @@ def load_spec(path: Path, name: str | None = None) -> PipelineSpec:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise PipelineError(Problem(f"cannot read the pipeline spec: {error.strerror}", file=file))
+        raise PipelineError(
+            Problem(f"cannot read the pipeline spec: {error.strerror}", file=file)
+        ) from error
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assay.config.project import Project, display_path
 from assay.errors import ConfigError, Problem, did_you_mean, one_of
@@ -47,10 +47,20 @@ def origin_of(cfg: DictConfig, project: Project) -> ConfigOrigin:
 
     from assay.config.validate import ConfigOrigin
 
-    hydra_node = cfg.get("hydra") if "hydra" in cfg else None
-    choices = dict(hydra_node.runtime.choices) if hydra_node is not None else {}
-    overrides = tuple(OmegaConf.to_container(hydra_node.overrides.task)) if hydra_node else ()
-    return ConfigOrigin(project.config_dir, choices, overrides)  # type: ignore[arg-type]
+    hydra_node = cfg.get("hydra") if "hydra" in cfg else _running_hydra_config()
+    if hydra_node is None:
+        return ConfigOrigin(project.config_dir, {}, ())
+    choices = OmegaConf.to_container(hydra_node.runtime.choices)
+    overrides = OmegaConf.to_container(hydra_node.overrides.task)
+    return ConfigOrigin(project.config_dir, choices, tuple(overrides))  # type: ignore[arg-type]
+
+
+def _running_hydra_config() -> DictConfig | None:
+    """Inside ``@hydra.main`` the job config has no ``hydra`` node; Hydra keeps it aside."""
+    from hydra.core.hydra_config import HydraConfig
+
+    node: Any = HydraConfig.get() if HydraConfig.initialized() else None
+    return node  # type: ignore[no-any-return]
 
 
 def config_error_from_hydra(
@@ -60,6 +70,9 @@ def config_error_from_hydra(
     from hydra.errors import MissingConfigException, OverrideParseException
 
     config_dir = display_path(project.config_dir)
+    yaml_error = _yaml_cause(error)
+    if yaml_error is not None:
+        return _malformed_yaml(yaml_error)
     if isinstance(error, MissingConfigException):
         return _missing_option(error, config_dir, overrides)
     if isinstance(error, OverrideParseException):
@@ -129,5 +142,31 @@ def _missing_option(error: object, config_dir: str, overrides: Sequence[str]) ->
             expected=one_of(options),
             got=repr(option),
             hint=did_you_mean(option, options) or f"add {config_dir}/{group}/{option}.yaml",
+        )
+    )
+
+
+def _yaml_cause(error: BaseException) -> BaseException | None:
+    import yaml
+
+    current: BaseException | None = error
+    while current is not None:
+        if isinstance(current, yaml.YAMLError):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _malformed_yaml(error: BaseException) -> ConfigError:
+    mark = getattr(error, "problem_mark", None)
+    where = f"{display_path(mark.name)}:{mark.line + 1}:{mark.column + 1}" if mark else None
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    context = getattr(error, "context", None)
+    return ConfigError(
+        Problem(
+            f"malformed YAML: {problem}" + (f" ({context})" if context else ""),
+            file=where,
+            expected="valid YAML: 'key: value' pairs, lists in [] or '- ' items",
+            hint="check brackets, quotes and indentation around that line",
         )
     )

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from assay.compiler import Plan, PipelineSpec, compile_plan, load_spec
+from assay.compiler import PipelineSpec, Plan, compile_plan, load_spec
 from assay.config.compose import origin_of
 from assay.config.project import Project
 from assay.config.validate import ConfigOrigin, validate_config

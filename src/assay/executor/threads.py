@@ -6,6 +6,7 @@ the GIL. BLAS/OpenMP threads are capped so that concurrent tasks share the cores
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
@@ -63,9 +64,8 @@ class ThreadsExecutor(Executor):
             delayed_tasks[node] = dask.delayed(functools.partial(execute, node), pure=False)(
                 *deps, dask_key_name=f"{node}-{graph.tasks[node].fingerprint[:16]}"
             )
-        try:
+        # On _StopRun the failure is in ``outcomes``; tasks never reached have no outcome.
+        with contextlib.suppress(_StopRun):
             dask.compute(*delayed_tasks.values(), scheduler="threads", num_workers=self.n_workers)
-        except _StopRun:
-            pass  # the failure is in ``outcomes``; tasks never reached have no outcome
         return outcomes
 

@@ -18,7 +18,7 @@ def score(model: Any, features: Any, labels: Any, task: str) -> dict[str, Any]:
         result = _classification(model, features, labels)
     else:
         result = _regression(model.predict(features), labels)
-    result["n_rows"] = int(len(labels))
+    result["n_rows"] = len(labels)
     return result
 
 

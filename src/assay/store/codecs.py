@@ -23,8 +23,13 @@ FORMAT_VERSION = 1
 class Codec(Protocol):
     """Serialises one kind of value."""
 
-    name: str
-    suffix: str
+    @property
+    def name(self) -> str:
+        """Recorded in manifests to pick the reader."""
+
+    @property
+    def suffix(self) -> str:
+        """File name suffix of stored outputs."""
 
     def handles(self, kind: str, value: Any) -> bool:
         """Whether this codec can write ``value`` of artifact ``kind``."""
