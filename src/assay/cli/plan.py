@@ -9,6 +9,7 @@ def plan_command(args: list[str]) -> int:
     """Prints the plan for the overrides in ``args`` (``--json`` for machines)."""
     from assay.cli.run import _importable
     from assay.cli.summary import print_plan
+    from assay.compiler.collector import freeze_long_lived
     from assay.config.compose import compose
     from assay.config.project import locate_project
     from assay.config.schema import register_schemas
@@ -28,5 +29,7 @@ def plan_command(args: list[str]) -> int:
     register_schemas()
     _importable(project.root)
     cfg = compose(project, overrides)
-    print_plan(prepare(cfg, project), as_json)
+    prepared = prepare(cfg, project)
+    freeze_long_lived()
+    print_plan(prepared, as_json)
     return 0

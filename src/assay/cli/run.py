@@ -54,9 +54,12 @@ def run_job(cfg: DictConfig, project: Project) -> dict[str, Any]:
     from assay.cli.summary import print_run_summary
     from assay.engine import execute, prepare, raise_for_failures
 
+    from assay.compiler.collector import freeze_long_lived
+
     hydra_cfg = HydraConfig.get()
     overrides = list(hydra_cfg.overrides.task)
     prepared = prepare(cfg, project)
+    freeze_long_lived()
     report = execute(
         prepared,
         overrides=overrides,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assay.catalog import FilePath, Step, StepCatalog
+from assay.compiler.collector import paused_gc
 from assay.compiler.fingerprint import fingerprint_of, normalise
 from assay.compiler.graph import Wiring, build_graph
 from assay.compiler.params import ParamSite, check_params, find_targets
@@ -55,7 +56,8 @@ def compile_plan(
     Raises:
         CompileError: listing every problem found.
     """
-    return _Compiler(spec, cfg, catalog, hash_file, base_dir, origin).compile()
+    with paused_gc():
+        return _Compiler(spec, cfg, catalog, hash_file, base_dir, origin).compile()
 
 
 class _Compiler:
@@ -205,7 +207,7 @@ class _Compiler:
 
         graph = nx.DiGraph()
         fingerprints: dict[str, str] = {}
-        for node_id in nx.lexicographical_topological_sort(wiring.graph):
+        for node_id in nx.topological_sort(wiring.graph):
             instance: StepInstance = wiring.graph.nodes[node_id]["instance"]
             declared = steps[instance.entry.name]
             bindings = wiring.bindings.get(node_id, ())
@@ -221,7 +223,7 @@ class _Compiler:
                 "files": {key: digest for key, (_, digest) in sorted(node_files.items())},
                 "targets": _target_versions(instance.params),
             }
-            fingerprint = fingerprint_of(components)
+            fingerprint = fingerprint_of(components, normalised=True)
             fingerprints[node_id] = fingerprint
             graph.add_node(
                 node_id,
@@ -267,6 +269,8 @@ def _with_absolute_paths(
     params: Mapping[str, Any], files: Mapping[str, tuple[str, str]]
 ) -> dict[str, Any]:
     """Params with data paths made absolute, so a worker in another directory finds them."""
+    if not files:
+        return dict(params)
     resolved = copy.deepcopy(dict(params))
     for param_path, (absolute, _) in files.items():
         keys = param_path.split(".")

@@ -73,13 +73,13 @@ def _wire(
     entry = instance.entry
     bindings = []
     for name, ref in entry.inputs.items():
-        where = spec.where(entry.name, f"inputs.{name}")
+        where = _Where(spec, entry.name, f"inputs.{name}")
         expected = declared.inputs.get(name)
         if expected is None:
             problems.append(
                 Problem(
                     f"step '{declared.name}' has no input '{name}'",
-                    file=where,
+                    file=str(where),
                     step=entry.name,
                     key=f"inputs.{name}",
                     expected=one_of(declared.inputs),
@@ -95,7 +95,7 @@ def _wire(
             problems.append(
                 Problem(
                     f"input '{name}' expects a {expected.kind}, but '{ref}' is a {kind}",
-                    file=where,
+                    file=str(where),
                     step=entry.name,
                     key=f"inputs.{name}",
                     expected=f"an output of kind '{expected.kind}'",
@@ -109,7 +109,7 @@ def _wire(
                 Problem(
                     f"input '{name}' takes one {kind}, but '{ref.step}' is repeated "
                     f"({len(sources)} instances, foreach)",
-                    file=where,
+                    file=str(where),
                     step=entry.name,
                     key=f"inputs.{name}",
                     hint=f"declare the input as list[...] in step '{declared.name}'",
@@ -140,14 +140,14 @@ def _producer(
     steps: Mapping[str, Step],
     disabled: frozenset[str],
     problems: list[Problem],
-    where: str,
+    where: _Where,
 ) -> Step | None:
     key = f"inputs.{input_name}"
     if ref.step not in spec.steps:
         problems.append(
             Problem(
                 f"input '{input_name}' reads '{ref}', but there is no step '{ref.step}'",
-                file=where,
+                file=str(where),
                 step=consumer,
                 key=key,
                 expected=one_of(spec.steps),
@@ -160,7 +160,7 @@ def _producer(
             Problem(
                 f"input '{input_name}' reads '{ref}', but step '{ref.step}' is turned off "
                 "by its 'when'",
-                file=where,
+                file=str(where),
                 step=consumer,
                 key=key,
                 hint=f"give step '{consumer}' the same 'when' as '{ref.step}'",
@@ -175,7 +175,7 @@ def _producer(
             Problem(
                 f"input '{input_name}' reads '{ref}', but step '{ref.step}' "
                 f"({producer.name}) has no output '{ref.output}'",
-                file=where,
+                file=str(where),
                 step=consumer,
                 key=key,
                 expected=one_of(producer.outputs),
@@ -211,6 +211,16 @@ def _check_acyclic(spec: PipelineSpec, graph: nx.DiGraph) -> list[Problem]:
         if len(problems) >= 5:
             break
     return problems
+
+
+class _Where:
+    """``file:line`` of a spec key, computed only when a problem needs it."""
+
+    def __init__(self, spec: PipelineSpec, step: str, key: str) -> None:
+        self.spec, self.step, self.key = spec, step, key
+
+    def __str__(self) -> str:
+        return self.spec.where(self.step, self.key)
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

@@ -8,12 +8,13 @@ bound to that item.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from assay.compiler.spec import PipelineSpec, StepEntry
@@ -51,6 +52,7 @@ class SpecResolver:
         container = OmegaConf.to_container(cfg, resolve=False)
         self._root: DictConfig = OmegaConf.create(container)  # type: ignore[assignment]
         self._config_keys = [str(k) for k in container] if isinstance(container, dict) else []
+        self._values: dict[str, Any] = {}
         self.problems: list[Problem] = []
 
     def resolve(self) -> Resolution:
@@ -144,6 +146,49 @@ class SpecResolver:
     def _resolve(self, entry: StepEntry, key: str, raw: Any, item: Any = _NO_ITEM) -> Any:
         if not _has_interpolation(raw):
             return raw
+        try:
+            return self._substitute(raw, item)
+        except _NeedsOmegaConf:
+            return self._resolve_with_omegaconf(entry, key, raw, item)
+
+    def _substitute(self, raw: Any, item: Any) -> Any:
+        """Fast path for the usual case, whole values such as ``${model}`` or ``${item}``.
+
+        Each config key is resolved once per compile; anything else (string templates,
+        resolvers, errors to report) goes through OmegaConf itself.
+        """
+        if isinstance(raw, str):
+            match = _WHOLE_INTERPOLATION.match(raw)
+            if match is None:
+                if "${" in raw:
+                    raise _NeedsOmegaConf
+                return raw
+            name = match.group(1)
+            if name == _ITEM and item is not _NO_ITEM:
+                return item
+            if name == _ITEM or name.startswith(_ITEM + "."):
+                raise _NeedsOmegaConf
+            return copy.deepcopy(self._config_value(name))
+        if isinstance(raw, Mapping):
+            return {k: self._substitute(v, item) for k, v in raw.items()}
+        if isinstance(raw, list):
+            return [self._substitute(v, item) for v in raw]
+        return raw
+
+    def _config_value(self, key: str) -> Any:
+        if key not in self._values:
+            try:
+                node = OmegaConf.select(self._root, key, default=_NO_ITEM, throw_on_missing=True)
+                if node is _NO_ITEM:
+                    raise _NeedsOmegaConf
+                if isinstance(node, DictConfig | ListConfig):
+                    node = OmegaConf.to_container(node, resolve=True)
+            except OmegaConfBaseException as error:
+                raise _NeedsOmegaConf from error
+            self._values[key] = node
+        return self._values[key]
+
+    def _resolve_with_omegaconf(self, entry: StepEntry, key: str, raw: Any, item: Any) -> Any:
         if item is not _NO_ITEM:
             self._root[_ITEM] = item
         try:
@@ -180,6 +225,10 @@ class SpecResolver:
             expected="a ${...} reference to a key of the composed config (assay run --cfg job)",
             hint=hint,
         )
+
+
+class _NeedsOmegaConf(Exception):
+    """The fast path cannot resolve this value; OmegaConf will (or will explain why not)."""
 
 
 class _Failed:

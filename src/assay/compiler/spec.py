@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from assay.compiler.collector import paused_gc
 from assay.config.project import display_path
 from assay.errors import PipelineError, Problem, did_you_mean, one_of
 
@@ -64,11 +65,7 @@ class PipelineSpec:
     metrics: tuple[OutputRef, ...] = ()
     description: str = ""
     key_lines: Mapping[tuple[str, str], int] = field(default_factory=dict)
-
-    @property
-    def file(self) -> str:
-        """The spec's path as shown in messages."""
-        return display_path(self.path)
+    file: str = ""  # the path as shown in messages
 
     def where(self, step: str | None = None, key: str | None = None) -> str:
         """``file:line`` of a step (or of one of its keys) when the line is known."""
@@ -91,12 +88,23 @@ def load_spec(path: Path, name: str | None = None) -> PipelineSpec:
         raise PipelineError(
             Problem(f"cannot read the pipeline spec: {error.strerror}", file=file)
         ) from error
+    with paused_gc():
+        try:
+            root, data = _parse(text)
+        except yaml.YAMLError as error:
+            raise PipelineError(_yaml_problem(error, file)) from None
+        return _SpecReader(path, name or path.stem, root).read(data)
+
+
+def _parse(text: str) -> tuple[yaml.Node | None, object]:
+    """The node tree (for line numbers) and the data, from one parse (libyaml when present)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise PipelineError(_yaml_problem(error, file)) from None
-    return _SpecReader(path, name or path.stem, root).read(data)
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
+    return root, data
 
 
 def _yaml_problem(error: yaml.YAMLError, file: str) -> Problem:
@@ -146,7 +154,7 @@ class _SpecReader:
         if self.problems:
             raise PipelineError(self.problems)
         return PipelineSpec(
-            self.name, self.path, steps, metrics, str(description), dict(self.lines)
+            self.name, self.path, steps, metrics, str(description), dict(self.lines), self.file
         )
 
     def _read_steps(self, raw: Any) -> dict[str, StepEntry]:
