@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import REPO, record  # noqa: E402
+from _results import REPO, record
 
 ASSAY = str(Path(sys.executable).with_name("assay"))
 

@@ -24,7 +24,7 @@ from assay.artifacts import Metrics
 from assay.catalog import catalog_of_declared, step
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import REPO, record  # noqa: E402
+from _results import REPO, record
 
 
 @step(outputs={"metrics": Metrics})

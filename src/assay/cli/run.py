@@ -52,9 +52,8 @@ def run_job(cfg: DictConfig, project: Project) -> dict[str, Any]:
     from hydra.core.hydra_config import HydraConfig
 
     from assay.cli.summary import print_run_summary
-    from assay.engine import execute, prepare, raise_for_failures
-
     from assay.compiler.collector import freeze_long_lived
+    from assay.engine import execute, prepare, raise_for_failures
 
     hydra_cfg = HydraConfig.get()
     overrides = list(hydra_cfg.overrides.task)

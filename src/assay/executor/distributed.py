@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+import warnings
 from typing import Any
 
 from assay.errors import ConfigError, Problem, StepFailure
@@ -41,14 +42,17 @@ class DistributedExecutor(Executor):
         from distributed import Client, LocalCluster
 
         workers = n_workers or _cores()
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=threads_per_worker,
-            processes=True,
-            memory_limit=memory_limit,
-            dashboard_address=dashboard_address if dashboard_address else None,
-            host="127.0.0.1",
-        )
+        with warnings.catch_warnings():
+            # A busy dashboard port moves to a free one; the link printed shows which.
+            warnings.filterwarnings("ignore", message=r"Port \d+ is already in use")
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=threads_per_worker,
+                processes=True,
+                memory_limit=memory_limit,
+                dashboard_address=dashboard_address if dashboard_address else None,
+                host="127.0.0.1",
+            )
         return cls(Client(cluster), cluster, on_error)
 
     @classmethod
