@@ -15,11 +15,12 @@ the step library itself.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NewType
 
 from assay.artifacts import kind_of
@@ -109,23 +110,20 @@ class Step:
     outputs: Mapping[str, str]
     params: Mapping[str, ParamSpec]
     resource_rule: ResourceRule | None = None
-    _version: list[str] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def reference(self) -> str:
         """``module:qualname``, enough to import the function in another process."""
         return f"{self.func.__module__}:{self.func.__qualname__}"
 
-    @property
+    @functools.cached_property
     def code_version(self) -> str:
         """Hash of the step's source, without docstrings and comments.
 
         Includes functions and classes of the same module that the step calls, so a
         change to a private helper also invalidates the step.
         """
-        if not self._version:
-            self._version.append(hash_source(self.func))
-        return self._version[0]
+        return hash_source(self.func)
 
     def resources(self, params: Mapping[str, Any]) -> Resources:
         """The worker resources a call with ``params`` needs."""
@@ -163,7 +161,7 @@ def step(
     def declare(func: Callable[..., Any]) -> Callable[..., Any]:
         declared = _build_step(name or func.__name__, func, outputs, resources)
         func.__assay_step__ = declared  # type: ignore[attr-defined]
-        _DECLARED[declared.name] = declared
+        _DECLARED.setdefault(declared.name, {})[declared.reference] = declared
         return func
 
     return declare
@@ -210,12 +208,8 @@ def _input_spec(step_name: str, name: str, hint: Any) -> InputSpec:
     return InputSpec(name, kind, many)
 
 
-_DECLARED: dict[str, Step] = {}
-
-
-def declared_steps() -> dict[str, Step]:
-    """Every step declared so far in this process, by name."""
-    return dict(_DECLARED)
+_DECLARED: dict[str, dict[str, Step]] = {}
+"""Name → reference → step, for every step declared in this process."""
 
 
 class StepCatalog:
@@ -227,18 +221,19 @@ class StepCatalog:
 
     def __init__(self, steps: Iterable[Step] = ()) -> None:
         self._steps: dict[str, Step] = {}
+        self._ambiguous: dict[str, set[str]] = {}
         for declared in steps:
             self.add(declared)
 
     def add(self, declared: Step) -> None:
-        """Registers a step; a second step under the same name is an error."""
+        """Registers a step. Two different steps under one name make the name ambiguous:
+        ``uses`` must then name one of them as ``module:function``."""
         existing = self._steps.get(declared.name)
         if existing is not None and existing.reference != declared.reference:
-            raise ValueError(
-                f"two steps are named '{declared.name}': {existing.reference} and "
-                f"{declared.reference}"
+            self._ambiguous.setdefault(declared.name, {existing.reference}).add(
+                declared.reference
             )
-        self._steps[declared.name] = declared
+        self._steps.setdefault(declared.name, declared)
 
     def __contains__(self, name: object) -> bool:
         return name in self._steps
@@ -256,6 +251,10 @@ class StepCatalog:
         Raises:
             LookupError: with a message suggesting the closest registered name.
         """
+        if uses in self._ambiguous:
+            choices = ", ".join(sorted(self._ambiguous[uses]))
+            raise LookupError(f"several steps are named '{uses}' ({choices}); "
+                              "name one as module:function")
         if uses in self._steps:
             return self._steps[uses]
         if ":" in uses:
@@ -306,4 +305,4 @@ def load_entry_point_steps(group: str = "assay.steps") -> list[Problem]:
 
 def catalog_of_declared() -> StepCatalog:
     """A catalog of every step declared in this process."""
-    return StepCatalog(_DECLARED.values())
+    return StepCatalog(s for by_reference in _DECLARED.values() for s in by_reference.values())

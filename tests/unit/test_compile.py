@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 import tests.sample_steps  # noqa: F401  (declares the sample steps)
-from assay.catalog import catalog_of_declared
+from assay.artifacts import Metrics
+from assay.catalog import StepCatalog, catalog_of_declared, step
 from assay.compiler import Plan, compile_plan, load_spec
 from assay.config.compose import compose, origin_of
 from assay.config.project import locate_project
@@ -117,3 +118,20 @@ def test_a_target_that_does_not_import_is_located_in_the_config() -> None:
         r"key 'model._target_': _target_ 'sklearn.linear_model.LogisticRegresion' cannot be "
         r"imported", str(error.value))
     assert "did you mean 'LogisticRegression'?" in str(error.value)
+
+
+def test_two_steps_with_one_name_must_be_named_by_path(tmp_path: Path) -> None:
+    from assay.artifacts import Metrics
+
+    def make(module: str):  # type: ignore[no-untyped-def]
+        def twin(*, value: int = 1) -> Metrics:
+            return Metrics({"value": value})
+
+        twin.__module__ = module
+        twin.__qualname__ = "twin"
+        return step(outputs={"metrics": Metrics})(twin).__assay_step__
+
+    catalog = StepCatalog([make("pkg_a.steps"), make("pkg_b.steps")])
+    with pytest.raises(LookupError, match=re.escape(
+            "several steps are named 'twin' (pkg_a.steps:twin, pkg_b.steps:twin)")):
+        catalog.resolve("twin")
