@@ -6,7 +6,7 @@ import json
 import secrets
 import shlex
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -32,7 +32,7 @@ class RunReport:
     duration: float
     executor: str = ""
     failures: list[StepFailure] = field(default_factory=list)
-    interrupted: bool = False
+    aborted: bool = False  # ended by an exception (interrupt, lost cluster) rather than by its tasks
 
     def count(self, status: str) -> int:
         """How many nodes ended with ``status`` (ran, cached, failed, skipped)."""
@@ -41,7 +41,7 @@ class RunReport:
     @property
     def ok(self) -> bool:
         """Whether every node ran or came from cache."""
-        return not self.failures and not self.interrupted
+        return not self.failures and not self.aborted
 
 
 def new_run_id() -> str:
@@ -55,7 +55,7 @@ def execute(
     overrides: Sequence[str] = (),
     output_dir: Path | None = None,
     progress_stream: TextIO | None = None,
-    announce: Any = None,
+    announce: Callable[[str], None] | None = None,
 ) -> RunReport:
     """Runs every node that is not cached and records the run in the store.
 
@@ -77,7 +77,7 @@ def execute(
     store.artifacts.clean_scratch()
     outcomes: dict[str, TaskOutcome] = {}
     description = ""
-    interrupted = False
+    aborted: str | None = None  # "interrupted" or "failed" when the run ends by an exception
     try:
         if prepared.to_run:
             graph = task_graph(prepared, run_id)
@@ -90,12 +90,15 @@ def execute(
                     outcomes = executor.run(graph, Callbacks(progress.started, progress.finished))
                 finally:
                     progress.close()
+    except KeyboardInterrupt:
+        aborted = "interrupted"
+        raise
     except BaseException:
-        interrupted = True
+        aborted = "failed"
         raise
     finally:
         report = _record(prepared, run_id, outcomes, time.perf_counter() - started,
-                         description, interrupted)
+                         description, aborted)
     if output_dir is not None and report.metrics:
         (output_dir / "metrics.json").write_text(json.dumps(report.metrics, indent=1))
     return report
@@ -138,7 +141,7 @@ def _record(
     outcomes: Mapping[str, TaskOutcome],
     duration: float,
     description: str,
-    interrupted: bool,
+    aborted: str | None,
 ) -> RunReport:
     plan, store, statuses = prepared.plan, prepared.store, prepared.statuses
     records = []
@@ -160,7 +163,7 @@ def _record(
     done = {r.node for r in records if r.status in ("ran", "cached")}
     metrics = collect_metrics(prepared, done)
     failures = [o.failure for o in outcomes.values() if o.failure is not None]
-    status = "interrupted" if interrupted else "failed" if failures else "succeeded"
+    status = aborted or ("failed" if failures else "succeeded")
     store.metadata.finish_run(run_id, status, records, metrics or None,
                               "\n".join(f.describe() for f in failures) or None)
     store.metadata.record_history(
@@ -171,7 +174,7 @@ def _record(
         if outcome.ok:
             store.metadata.record_artifacts(plan.node(outcome.node).fingerprint, outcome.outputs)
     return RunReport(run_id, plan.pipeline, records, metrics, duration, description, failures,
-                     interrupted)
+                     aborted is not None)
 
 
 def collect_metrics(prepared: PreparedRun, done: set[str]) -> dict[str, Any]:
