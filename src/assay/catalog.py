@@ -281,11 +281,13 @@ def _import_step(reference: str) -> Step:
     return declared
 
 
+@functools.cache
 def load_entry_point_steps(group: str = "assay.steps") -> list[Problem]:
     """Imports every module registered under the ``assay.steps`` entry point group.
 
     Importing a module declares its steps. Returns a problem per plugin that failed
-    to import instead of raising, so one broken plugin does not hide the others.
+    to import instead of raising, so one broken plugin does not hide the others. Runs
+    once per process.
     """
     from importlib.metadata import entry_points
 

@@ -139,6 +139,14 @@ class StepFailure:
     user_error: bool = False
     problems: Sequence[Problem] = field(default_factory=tuple)
 
+    def summary(self) -> str:
+        """One line: the step and the first line of what went wrong."""
+        if self.user_error and self.problems:
+            what = self.problems[0].message
+        else:
+            what = f"{self.error_type}: {self.message.splitlines()[0] if self.message else ''}"
+        return f"step '{self.node}' failed: {what}"
+
     def describe(self) -> str:
         """One paragraph naming the step, its fingerprint and where its log is."""
         if self.user_error and self.problems:

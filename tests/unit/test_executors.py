@@ -46,7 +46,8 @@ def _prepared(project: Path, spec: str = SPEC) -> PreparedRun:
 def _run(prepared: PreparedRun, kind: str, on_error: str) -> dict[str, str]:
     settings = {"kind": kind, "on_error": on_error, "n_workers": 2, "dashboard_address": None}
     with make_executor(settings) as executor:
-        outcomes = executor.run(task_graph(prepared, "test"), Callbacks())
+        graph = task_graph(prepared.plan, prepared.to_run, prepared.store, "test")
+        outcomes = executor.run(graph, Callbacks())
     return {node: outcome.status for node, outcome in outcomes.items()}
 
 
@@ -78,7 +79,8 @@ def test_failure_names_step_fingerprint_and_log(project: Path) -> None:
     prepared = _prepared(project)
     settings = {"kind": "sequential", "on_error": "keep-going"}
     with make_executor(settings) as executor:
-        outcomes = executor.run(task_graph(prepared, "test-run"), Callbacks())
+        graph = task_graph(prepared.plan, prepared.to_run, prepared.store, "test-run")
+        outcomes = executor.run(graph, Callbacks())
     failure = outcomes["broken"].failure
     assert failure is not None
     assert failure.fingerprint == prepared.plan.node("broken").fingerprint

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from assay.errors import ConfigError, Problem
 
+_MULTIRUN = ("-m", "--multirun")
+
 
 def plan_command(args: list[str]) -> int:
-    """Prints the plan for the overrides in ``args`` (``--json`` for machines)."""
+    """Prints the plan for the overrides in ``args`` (``--json`` for machines, ``-m`` for sweeps)."""
     from assay.cli.run import _importable
     from assay.cli.summary import print_plan
     from assay.compiler.collector import freeze_long_lived
@@ -16,18 +18,30 @@ def plan_command(args: list[str]) -> int:
     from assay.engine import prepare
 
     as_json = "--json" in args
-    overrides = [a for a in args if a != "--json"]
+    multirun = any(a in _MULTIRUN for a in args)
+    overrides = [a for a in args if a != "--json" and a not in _MULTIRUN]
     flags = [a for a in overrides if a.startswith("-")]
     if flags:
         raise ConfigError(
             Problem(
                 f"unknown option {flags[0]} for assay plan",
-                expected="overrides (key=value, group=option) and --json",
+                expected="overrides (key=value, group=option), -m and --json",
             )
         )
     project = locate_project()
     register_schemas()
     _importable(project.root)
+    if multirun:
+        from assay.cli.sweep_summary import print_sweep
+        from assay.config.compose import expand_sweep
+        from assay.engine.sweep import SweepJob, prepare_sweep
+
+        jobs = [SweepJob(num, tuple(job), compose(project, job))
+                for num, job in enumerate(expand_sweep(project, overrides))]
+        sweep = prepare_sweep(jobs, project)
+        freeze_long_lived()
+        print_sweep(sweep, as_json)
+        return 0
     cfg = compose(project, overrides)
     prepared = prepare(cfg, project)
     freeze_long_lived()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,16 +28,18 @@ def run_command(args: list[str]) -> int:
     _importable(project.root)
 
     errors: list[Exception] = []
+    pipeline = pipeline_task(project)
 
     def task(cfg: DictConfig) -> Any:
         # Errors are kept and raised after Hydra returns, so they are reported once,
         # by the command line, instead of also by Hydra's own job error printer.
         try:
-            return run_job(cfg, project)
+            return pipeline(cfg)
         except Exception as error:
             errors.append(error)
             return None
 
+    task.assay_project = project  # type: ignore[attr-defined]
     app = hydra.main(config_path=str(project.config_dir), config_name="config",
                      version_base="1.3")(task)
     with _hydra_argv(args), _errors_raised():
@@ -45,6 +47,20 @@ def run_command(args: list[str]) -> int:
     if errors:
         raise errors[0]
     return 0
+
+
+def pipeline_task(project: Project) -> Callable[[DictConfig], dict[str, Any]]:
+    """The Hydra task function of ``project``'s pipelines.
+
+    It carries the project as ``assay_project``, which tells the assay launcher that
+    a sweep's jobs are pipelines it can merge into one plan.
+    """
+
+    def task(cfg: DictConfig) -> dict[str, Any]:
+        return run_job(cfg, project)
+
+    task.assay_project = project  # type: ignore[attr-defined]
+    return task
 
 
 def run_job(cfg: DictConfig, project: Project) -> dict[str, Any]:

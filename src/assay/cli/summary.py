@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from assay.compiler.plan import Plan
 from assay.engine import PreparedRun, RunReport
-from assay.executor.cache import CACHED
+from assay.executor.cache import CACHED, NodeStatus
 
 _SHOWN_METRICS = ("accuracy", "f1", "f1_macro", "roc_auc", "log_loss", "rmse", "mae", "r2",
                   "cv_roc_auc_mean", "cv_accuracy_mean", "cv_r2_mean", "cv_rmse_mean")
@@ -41,10 +43,22 @@ def format_metrics(metrics: dict[str, Any]) -> str:
 
 def plan_as_json(prepared: PreparedRun) -> dict[str, Any]:
     """The plan as one JSON object with a ``nodes`` list."""
-    plan = prepared.plan
+    nodes = nodes_as_json(prepared.plan, prepared.statuses)
+    cached = sum(1 for n in nodes if n["status"] == CACHED)
+    return {
+        "pipeline": prepared.plan.pipeline,
+        "spec": prepared.plan.spec_file,
+        "store": str(prepared.store.root),
+        "nodes": nodes,
+        "summary": {"total": len(nodes), "cached": cached, "run": len(nodes) - cached},
+    }
+
+
+def nodes_as_json(plan: Plan, statuses: Mapping[str, NodeStatus]) -> list[dict[str, Any]]:
+    """Every node of ``plan`` with its status, in plan order."""
     nodes = []
     for node in plan:
-        status = prepared.statuses[node.id]
+        status = statuses[node.id]
         nodes.append({
             "id": node.id,
             "step": node.step,
@@ -57,14 +71,7 @@ def plan_as_json(prepared: PreparedRun) -> dict[str, Any]:
             "params": node.params,
             "resources": node.resources.as_dask(),
         })
-    cached = sum(1 for n in nodes if n["status"] == CACHED)
-    return {
-        "pipeline": plan.pipeline,
-        "spec": plan.spec_file,
-        "store": str(prepared.store.root),
-        "nodes": nodes,
-        "summary": {"total": len(nodes), "cached": cached, "run": len(nodes) - cached},
-    }
+    return nodes
 
 
 def print_plan(prepared: PreparedRun, as_json: bool) -> None:
@@ -76,9 +83,14 @@ def print_plan(prepared: PreparedRun, as_json: bool) -> None:
     summary = data["summary"]
     print(f"pipeline '{data['pipeline']}' ({data['spec']}): {summary['total']} nodes, "
           f"{summary['cached']} cached, {summary['run']} to run")
-    width = max(len(n["id"]) for n in data["nodes"])
-    step_width = max(len(n["step"]) for n in data["nodes"])
-    for node in data["nodes"]:
+    print_node_table(data["nodes"])
+
+
+def print_node_table(nodes: list[dict[str, Any]]) -> None:
+    """One line per node: id, step, short fingerprint, status and why it runs."""
+    width = max(len(n["id"]) for n in nodes)
+    step_width = max(len(n["step"]) for n in nodes)
+    for node in nodes:
         why = "" if node["status"] == CACHED else node["reason"]
         if node["detail"]:
             why += f" ({node['detail']})"

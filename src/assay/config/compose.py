@@ -41,6 +41,30 @@ def compose(project: Project, overrides: Sequence[str]) -> DictConfig:
         raise config_error_from_hydra(error, project, overrides) from error
 
 
+def expand_sweep(project: Project, overrides: Sequence[str]) -> list[list[str]]:
+    """The override list of every job of a sweep, in the order Hydra's basic sweeper runs them.
+
+    Understands Hydra's sweep grammar: ``a,b``, ``choice()``, ``range()`` and ``glob()``.
+
+    Raises:
+        ConfigError: for a malformed override or a sweep the basic sweeper cannot expand.
+    """
+    from hydra import initialize_config_dir
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    try:
+        with initialize_config_dir(config_dir=str(project.config_dir), version_base="1.3"):
+            loader = GlobalHydra.instance().config_loader()
+            parsed = OverridesParser.create(config_loader=loader).parse_overrides(list(overrides))
+            batches = BasicSweeper.split_arguments(parsed, max_batch_size=None)
+    except HydraException as error:
+        raise config_error_from_hydra(error, project, overrides) from error
+    return [list(job) for batch in batches for job in batch]
+
+
 def origin_of(cfg: DictConfig, project: Project) -> ConfigOrigin:
     """Where each value of a composed config came from."""
     from omegaconf import OmegaConf

@@ -89,8 +89,26 @@ EXECUTOR_KINDS: dict[str, type[Any]] = {
 }
 STORE_KINDS: dict[str, type[Any]] = {"local": LocalStoreSettings}
 
-SETTINGS_GROUPS: dict[str, type[Any]] = {"split": SplitSettings, "evaluate": EvaluateSettings}
+@dataclass
+class SweepSettings:
+    """Multirun sweeps: the objective jobs are ranked by, and the failure policy."""
+
+    objective: str | None = None
+    direction: str = "maximize"
+    on_error: str = "keep-going"
+
+
+SETTINGS_GROUPS: dict[str, type[Any]] = {
+    "split": SplitSettings,
+    "evaluate": EvaluateSettings,
+    "sweep": SweepSettings,
+}
 """Groups with a single shape."""
+
+OPTIONAL_GROUPS: frozenset[str] = frozenset({"sweep"})
+"""Groups a project may leave out; their schema defaults apply."""
+
+DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")
 
 KIND_GROUPS: dict[str, dict[str, type[Any]]] = {"executor": EXECUTOR_KINDS, "store": STORE_KINDS}
 """Groups whose shape depends on their ``kind``."""

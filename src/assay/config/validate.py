@@ -13,8 +13,10 @@ from omegaconf.errors import OmegaConfBaseException
 
 from assay.config.project import display_path
 from assay.config.schema import (
+    DIRECTIONS,
     KIND_GROUPS,
     ON_ERROR_CHOICES,
+    OPTIONAL_GROUPS,
     SETTINGS_GROUPS,
     TARGET_GROUPS,
 )
@@ -62,6 +64,8 @@ def validate_config(cfg: DictConfig, origin: ConfigOrigin) -> None:
     """Raises :class:`ConfigError` listing every schema violation in ``cfg``."""
     problems = [*_missing_values(cfg, origin)]
     for group, schema in SETTINGS_GROUPS.items():
+        if group in OPTIONAL_GROUPS and cfg.get(group) is None:
+            continue
         problems.extend(_check_group(cfg, group, schema, origin))
     for group, kinds in KIND_GROUPS.items():
         problems.extend(_check_kind_group(cfg, group, kinds, origin))
@@ -234,6 +238,8 @@ def _check_values(cfg: DictConfig, origin: ConfigOrigin) -> list[Problem]:
         ("evaluate.cv_folds", lambda v: isinstance(v, int) and (v == 0 or v >= 2),
          "0 (off) or an integer >= 2"),
         ("executor.on_error", lambda v: v in ON_ERROR_CHOICES, one_of(ON_ERROR_CHOICES)),
+        ("sweep.on_error", lambda v: v in ON_ERROR_CHOICES, one_of(ON_ERROR_CHOICES)),
+        ("sweep.direction", lambda v: v in DIRECTIONS, one_of(DIRECTIONS)),
     ]
     for key, is_valid, expected in checks:
         try:
@@ -242,7 +248,9 @@ def _check_values(cfg: DictConfig, origin: ConfigOrigin) -> list[Problem]:
             continue  # an interpolation error, reported by the group check
         if value is None or value == "???" or is_valid(value):
             continue
-        if isinstance(value, str) and key != "executor.on_error":
+        choices = {"executor.on_error": ON_ERROR_CHOICES, "sweep.on_error": ON_ERROR_CHOICES,
+                   "sweep.direction": DIRECTIONS}.get(key)
+        if isinstance(value, str) and choices is None:
             continue  # a type error, reported by the group check
         problems.append(
             Problem(
@@ -251,9 +259,7 @@ def _check_values(cfg: DictConfig, origin: ConfigOrigin) -> list[Problem]:
                 key=key,
                 expected=expected,
                 got=repr(value),
-                hint=did_you_mean(str(value), ON_ERROR_CHOICES)
-                if key == "executor.on_error"
-                else None,
+                hint=did_you_mean(str(value), choices) if choices else None,
             )
         )
     return problems

@@ -13,12 +13,13 @@ from typing import Any, TextIO
 
 from omegaconf import OmegaConf
 
+from assay.compiler.plan import Plan
 from assay.engine.prepare import PreparedRun
 from assay.errors import StepError, StepFailure
 from assay.executor import Callbacks, InputSpec, TaskGraph, TaskOutcome, TaskSpec, make_executor
 from assay.executor.cache import CACHED
 from assay.executor.progress import Progress
-from assay.store import TaskRecord
+from assay.store import Store, TaskRecord
 
 
 @dataclass
@@ -66,30 +67,17 @@ def execute(
         progress_stream: Where the live progress line goes (default stderr).
         announce: Called with a one-line description of the executor before running.
     """
-    plan, store = prepared.plan, prepared.store
     run_id = new_run_id()
     started = time.perf_counter()
-    store.metadata.start_run(
-        run_id, plan.pipeline, _command(overrides), list(overrides),
-        OmegaConf.to_yaml(_without_hydra(prepared.cfg)), str(output_dir) if output_dir else None,
-        len(plan),
-    )
-    store.artifacts.clean_scratch()
+    begin_run(prepared, run_id, overrides, output_dir)
     outcomes: dict[str, TaskOutcome] = {}
     description = ""
     aborted: str | None = None  # "interrupted" or "failed" when the run ends by an exception
     try:
-        if prepared.to_run:
-            graph = task_graph(prepared, run_id)
-            progress = Progress(len(plan), len(plan) - len(graph.tasks), progress_stream)
-            with make_executor(OmegaConf.to_container(prepared.cfg.executor, resolve=True)) as executor:  # type: ignore[arg-type]
-                description = executor.describe()
-                if announce:
-                    announce(description)
-                try:
-                    outcomes = executor.run(graph, Callbacks(progress.started, progress.finished))
-                finally:
-                    progress.close()
+        outcomes, description = run_tasks(
+            prepared.plan, prepared.to_run, prepared.store, executor_settings(prepared.cfg),
+            run_id, progress_stream=progress_stream, announce=announce,
+        )
     except KeyboardInterrupt:
         aborted = "interrupted"
         raise
@@ -97,17 +85,62 @@ def execute(
         aborted = "failed"
         raise
     finally:
-        report = _record(prepared, run_id, outcomes, time.perf_counter() - started,
-                         description, aborted)
-    if output_dir is not None and report.metrics:
-        (output_dir / "metrics.json").write_text(json.dumps(report.metrics, indent=1))
+        report = record_run(prepared, run_id, outcomes, time.perf_counter() - started,
+                            description, aborted)
+    write_metrics(report.metrics, output_dir)
     return report
 
 
-def task_graph(prepared: PreparedRun, run_id: str) -> TaskGraph:
+def executor_settings(cfg: Any) -> dict[str, Any]:
+    """The ``executor`` group as plain data."""
+    settings = OmegaConf.to_container(cfg.executor, resolve=True)
+    assert isinstance(settings, dict)
+    return settings  # type: ignore[return-value]
+
+
+def run_tasks(
+    plan: Plan,
+    to_run: Sequence[str],
+    store: Store,
+    settings: Mapping[str, Any],
+    run_id: str,
+    *,
+    callbacks: Callbacks | None = None,
+    progress_stream: TextIO | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> tuple[dict[str, TaskOutcome], str]:
+    """Runs the nodes ``to_run`` of ``plan`` on the executor ``settings`` describe.
+
+    Returns the outcome of every task that finished and a description of the executor.
+    ``callbacks`` are called, in this thread, besides the progress display.
+    """
+    store.artifacts.clean_scratch()
+    if not to_run:
+        return {}, ""
+    graph = task_graph(plan, to_run, store, run_id)
+    progress = Progress(len(plan), len(plan) - len(graph.tasks), progress_stream)
+    extra = callbacks or Callbacks()
+
+    def started(node: str) -> None:
+        progress.started(node)
+        extra.started(node)
+
+    def finished(outcome: TaskOutcome) -> None:
+        progress.finished(outcome)
+        extra.finished(outcome)
+
+    with make_executor(settings) as executor:
+        description = executor.describe()
+        if announce:
+            announce(description)
+        try:
+            return executor.run(graph, Callbacks(started, finished)), description
+        finally:
+            progress.close()
+
+
+def task_graph(plan: Plan, to_run: Sequence[str], store: Store, run_id: str) -> TaskGraph:
     """The tasks for the nodes that must run; cached producers are read from the store."""
-    plan, store = prepared.plan, prepared.store
-    to_run = prepared.to_run
     running = set(to_run)
     tasks = {}
     for node_id in to_run:
@@ -135,7 +168,28 @@ def task_graph(prepared: PreparedRun, run_id: str) -> TaskGraph:
     return TaskGraph(tasks, depends, tuple(to_run))
 
 
-def _record(
+def begin_run(
+    prepared: PreparedRun,
+    run_id: str,
+    overrides: Sequence[str],
+    output_dir: Path | None,
+    started: float | None = None,
+) -> None:
+    """Records a run as started, with its command, overrides and resolved config."""
+    prepared.store.metadata.start_run(
+        run_id, prepared.plan.pipeline, command_line(overrides), list(overrides),
+        OmegaConf.to_yaml(_without_hydra(prepared.cfg)), str(output_dir) if output_dir else None,
+        len(prepared.plan), started=started,
+    )
+
+
+def write_metrics(metrics: Mapping[str, Any], output_dir: Path | None) -> None:
+    """Writes ``metrics.json`` into the job's output directory."""
+    if output_dir is not None and metrics:
+        (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=1))
+
+
+def record_run(
     prepared: PreparedRun,
     run_id: str,
     outcomes: Mapping[str, TaskOutcome],
@@ -143,6 +197,7 @@ def _record(
     description: str,
     aborted: str | None,
 ) -> RunReport:
+    """Records how every node of a run ended; ``outcomes`` are keyed by the plan's node ids."""
     plan, store, statuses = prepared.plan, prepared.store, prepared.statuses
     records = []
     for node in plan:
@@ -190,13 +245,14 @@ def collect_metrics(prepared: PreparedRun, done: set[str]) -> dict[str, Any]:
 def raise_for_failures(report: RunReport, overrides: Sequence[str]) -> None:
     """Raises :class:`StepError` naming every failed step and how to resume."""
     if report.failures:
-        hint = (f"fix the cause and resume with: {_command(overrides)} "
+        hint = (f"fix the cause and resume with: {command_line(overrides)} "
                 "(steps that finished come from cache)")
         raise StepError(report.failures, hint)
 
 
-def _command(overrides: Sequence[str]) -> str:
-    return " ".join(["assay run", *(shlex.quote(o) for o in overrides)])
+def command_line(overrides: Sequence[str], multirun: bool = False) -> str:
+    """The ``assay run`` command that repeats a run (or a sweep)."""
+    return " ".join(["assay run", *(["-m"] if multirun else []), *(shlex.quote(o) for o in overrides)])
 
 
 def _without_hydra(cfg: Any) -> Any:

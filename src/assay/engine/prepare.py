@@ -38,8 +38,19 @@ class PreparedRun:
         return [n for n in self.plan.order() if self.statuses[n].status == RUN]
 
 
-def prepare(cfg: DictConfig, project: Project) -> PreparedRun:
+def prepare(
+    cfg: DictConfig,
+    project: Project,
+    store: Store | None = None,
+    checked: dict[str, bool] | None = None,
+) -> PreparedRun:
     """Validates ``cfg``, compiles its pipeline and decides what is cached.
+
+    Args:
+        cfg: The composed config.
+        project: Where configs and pipelines come from.
+        store: An open store to reuse (the jobs of a sweep share one).
+        checked: Verified fingerprints, shared between the jobs of a sweep.
 
     Raises:
         ConfigError, PipelineError, CompileError: for invalid input, before anything runs.
@@ -50,9 +61,11 @@ def prepare(cfg: DictConfig, project: Project) -> PreparedRun:
     catalog, plugin_problems = default_catalog()
     for problem in plugin_problems:
         log.warning("%s", problem)
-    store = Store(project.root / str(cfg.store.root))
+    root = project.root / str(cfg.store.root)
+    if store is None or store.root != root.absolute():
+        store = Store(root)
     plan = compile_plan(
         spec, cfg, catalog, hash_file=store.hash_file, base_dir=project.root, origin=origin
     )
-    return PreparedRun(cfg, project, origin, spec, plan, decide(plan, store), store)
+    return PreparedRun(cfg, project, origin, spec, plan, decide(plan, store, checked), store)
 

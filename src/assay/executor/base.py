@@ -43,7 +43,7 @@ class TaskGraph:
 
 @dataclass
 class Callbacks:
-    """Progress hooks, called in the executor's thread."""
+    """Progress hooks, always called in the thread that called :meth:`Executor.run`."""
 
     started: OnStart = lambda node: None
     finished: OnOutcome = lambda outcome: None
@@ -71,7 +71,7 @@ class Executor(ABC):
         callbacks = callbacks or Callbacks()
         started = time.perf_counter()
         outcomes = self._run(graph, callbacks) if graph.tasks else {}
-        log.info("%s ran %d tasks in %.3fs", self.name, len(outcomes), time.perf_counter() - started)
+        log.debug("%s ran %d tasks in %.3fs", self.name, len(outcomes), time.perf_counter() - started)
         return outcomes
 
     @abstractmethod

@@ -38,8 +38,18 @@ class NodeStatus:
     detail: str = ""
 
 
-def decide(plan: Plan, store: Store) -> dict[str, NodeStatus]:
-    """The status of every node of ``plan``."""
+def decide(
+    plan: Plan, store: Store, checked: dict[str, bool] | None = None
+) -> dict[str, NodeStatus]:
+    """The status of every node of ``plan``.
+
+    Args:
+        plan: The compiled plan.
+        store: Where cached entries live.
+        checked: Fingerprint → verification result, shared between the plans of a sweep
+            so that an entry several jobs read is checksummed once.
+    """
+    checked = {} if checked is None else checked
     statuses: dict[str, NodeStatus] = {}
     for node in plan:
         if store.artifacts.is_complete(node.fingerprint, list(node.outputs)):
@@ -54,7 +64,10 @@ def decide(plan: Plan, store: Store) -> dict[str, NodeStatus]:
             return statuses
         for node_id in sorted(needed):
             verified.add(node_id)
-            if not store.artifacts.verify(plan.node(node_id).fingerprint):
+            fingerprint = plan.node(node_id).fingerprint
+            if fingerprint not in checked:
+                checked[fingerprint] = store.artifacts.verify(fingerprint)
+            if not checked[fingerprint]:
                 statuses[node_id] = NodeStatus(RUN, "output corrupt", "checksum mismatch")
 
 

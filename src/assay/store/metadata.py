@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from assay.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _T = TypeVar("_T")
 
 _SCHEMA = """
@@ -73,6 +73,29 @@ CREATE TABLE IF NOT EXISTS node_history (
     components TEXT NOT NULL,
     recorded REAL NOT NULL,
     PRIMARY KEY (pipeline, node, fingerprint)
+);
+CREATE TABLE IF NOT EXISTS sweeps (
+    id TEXT PRIMARY KEY,
+    sweep_dir TEXT NOT NULL UNIQUE,
+    started REAL NOT NULL,
+    finished REAL,
+    objective TEXT,
+    direction TEXT NOT NULL,
+    total_nodes INTEGER DEFAULT 0,
+    unique_nodes INTEGER DEFAULT 0,
+    n_ran INTEGER DEFAULT 0,
+    n_cached INTEGER DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS sweep_jobs (
+    sweep_id TEXT NOT NULL REFERENCES sweeps(id),
+    job INTEGER NOT NULL,
+    run_id TEXT NOT NULL,
+    overrides TEXT NOT NULL,
+    status TEXT NOT NULL,
+    value REAL,
+    metrics TEXT,
+    error TEXT,
+    PRIMARY KEY (sweep_id, job)
 );
 CREATE TABLE IF NOT EXISTS file_hashes (
     path TEXT PRIMARY KEY,
@@ -170,14 +193,15 @@ class MetadataStore:
     # ------------------------------------------------------------------ runs
 
     def start_run(self, run_id: str, pipeline: str, command: str, overrides: list[str],
-                  config_yaml: str, output_dir: str | None, n_nodes: int) -> None:
-        """Records a run as started."""
+                  config_yaml: str, output_dir: str | None, n_nodes: int,
+                  started: float | None = None) -> None:
+        """Records a run as started (now, unless ``started`` says when)."""
         with self.transaction() as tx:
             tx.execute(
                 "INSERT INTO runs (id, pipeline, status, started, command, overrides, config,"
                 " output_dir, n_nodes) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
-                (run_id, pipeline, time.time(), command, json.dumps(overrides), config_yaml,
-                 output_dir, n_nodes),
+                (run_id, pipeline, started or time.time(), command, json.dumps(overrides),
+                 config_yaml, output_dir, n_nodes),
             )
 
     def finish_run(self, run_id: str, status: str, tasks: list[TaskRecord],
@@ -265,3 +289,54 @@ class MetadataStore:
         with self.transaction() as tx:
             tx.execute("INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?)",
                        (path, size, mtime_ns, digest))
+
+    # ------------------------------------------------------------------ sweeps
+
+    def record_sweep_batch(self, new_id: str, sweep_dir: str, objective: str | None,
+                           direction: str, counts: Mapping[str, int],
+                           jobs: list[dict[str, Any]]) -> str:
+        """Adds one batch of jobs to the sweep of ``sweep_dir``.
+
+        The first batch creates the sweep under ``new_id``; returns the sweep's id.
+        ``counts`` (total_nodes, unique_nodes, n_ran, n_cached) add up over batches.
+        """
+        now = time.time()
+        with self.transaction() as tx:
+            row = tx.execute("SELECT id FROM sweeps WHERE sweep_dir = ?", (sweep_dir,)).fetchone()
+            if row is None:
+                sweep_id = new_id
+                tx.execute(
+                    "INSERT INTO sweeps (id, sweep_dir, started, objective, direction)"
+                    " VALUES (?, ?, ?, ?, ?)", (sweep_id, sweep_dir, now, objective, direction))
+            else:
+                sweep_id = str(row[0])
+            tx.execute(
+                "UPDATE sweeps SET finished = ?, total_nodes = total_nodes + ?,"
+                " unique_nodes = unique_nodes + ?, n_ran = n_ran + ?, n_cached = n_cached + ?"
+                " WHERE id = ?",
+                (now, counts["total_nodes"], counts["unique_nodes"], counts["n_ran"],
+                 counts["n_cached"], sweep_id))
+            tx.executemany(
+                "INSERT OR REPLACE INTO sweep_jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(sweep_id, j["job"], j["run_id"], json.dumps(j["overrides"]), j["status"],
+                  j["value"], json.dumps(j["metrics"]), j["error"]) for j in jobs])
+        return sweep_id
+
+    def sweep(self, sweep_id: str) -> dict[str, Any] | None:
+        """One sweep's row."""
+        row = self.connection.execute("SELECT * FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()
+        return dict(row) if row else None
+
+    def sweep_jobs(self, sweep_id: str) -> list[dict[str, Any]]:
+        """The jobs recorded for a sweep, by job number."""
+        rows = self.connection.execute(
+            "SELECT * FROM sweep_jobs WHERE sweep_id = ? ORDER BY job", (sweep_id,)
+        ).fetchall()
+        jobs = []
+        for row in rows:
+            job = dict(row)
+            job["overrides"] = json.loads(job["overrides"])
+            job["metrics"] = json.loads(job["metrics"]) if job["metrics"] else {}
+            jobs.append(job)
+        return jobs
+

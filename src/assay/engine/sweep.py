@@ -1,0 +1,256 @@
+"""Sweeps: every job of a batch compiled, checked and merged into one plan, then run once.
+
+A sweep is prepared completely before anything runs, so a config error in any job
+stops the sweep with every job's problems listed. Jobs are reported one by one as
+soon as all their nodes are done, so a sweep killed half-way leaves the finished
+jobs complete.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from omegaconf import OmegaConf
+
+from assay.config.project import Project
+from assay.engine.execute import (
+    RunReport,
+    begin_run,
+    executor_settings,
+    new_run_id,
+    record_run,
+    run_tasks,
+)
+from assay.engine.merge import MergedPlan, merge_plans
+from assay.engine.prepare import PreparedRun, prepare
+from assay.errors import ConfigError, Problem, UserError
+from assay.executor import Callbacks, TaskOutcome
+from assay.executor.cache import CACHED, RUN, NodeStatus
+from assay.store import Store
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+DEFAULT_OBJECTIVES = {"classification": "roc_auc", "regression": "r2"}
+
+
+@dataclass(frozen=True)
+class SweepJob:
+    """One job of a sweep: its number, its overrides and its composed config."""
+
+    num: int
+    overrides: tuple[str, ...]
+    cfg: DictConfig
+
+    def describe(self) -> str:
+        """``#3 (model=ridge split.seed=1)``."""
+        return f"#{self.num} ({' '.join(self.overrides) or 'no overrides'})"
+
+
+@dataclass
+class PreparedSweep:
+    """Every job compiled, the merged plan and what of it is cached."""
+
+    jobs: list[SweepJob]
+    prepared: list[PreparedRun]
+    merged: MergedPlan
+    statuses: dict[str, NodeStatus]
+    store: Store
+    executor: dict[str, Any]
+    objective: str | None
+    direction: str
+
+    @property
+    def to_run(self) -> list[str]:
+        """Merged node ids that must run, in plan order."""
+        return [n for n in self.merged.plan.order() if self.statuses[n].status == RUN]
+
+    @property
+    def cached_nodes(self) -> int:
+        """Merged nodes that come from the store."""
+        return sum(1 for s in self.statuses.values() if s.status == CACHED)
+
+    def job_nodes(self, index: int) -> dict[str, str]:
+        """Job node id → merged node id, for the job at ``index``."""
+        return self.merged.mappings[index]
+
+    def job_view(self, index: int) -> PreparedRun:
+        """The job's prepared run with the sweep's cache decisions."""
+        mapping = self.job_nodes(index)
+        statuses = {node: self.statuses[merged] for node, merged in mapping.items()}
+        return dataclasses.replace(self.prepared[index], statuses=statuses)
+
+
+@dataclass
+class JobResult:
+    """How one job of a sweep ended."""
+
+    job: SweepJob
+    run: RunReport
+    objective: str | None
+    value: float | None
+
+    @property
+    def ok(self) -> bool:
+        """Whether every node of the job ran or came from cache."""
+        return self.run.ok
+
+
+@dataclass
+class SweepReport:
+    """What happened in one batch of a sweep."""
+
+    sweep_id: str
+    results: list[JobResult]
+    outcomes: dict[str, TaskOutcome]
+    duration: float
+    executor: str = ""
+    failures: list[JobResult] = field(default_factory=list)
+
+
+def prepare_sweep(jobs: Sequence[SweepJob], project: Project) -> PreparedSweep:
+    """Validates and compiles every job, then merges their plans.
+
+    Raises:
+        UserError: listing the problems of every job that has any, before anything runs.
+    """
+    problems: list[Problem] = []
+    prepared: list[PreparedRun] = []
+    store: Store | None = None
+    checked: dict[str, bool] = {}
+    for job in jobs:
+        try:
+            run = prepare(job.cfg, project, store, checked)
+        except UserError as error:
+            problems.extend(
+                dataclasses.replace(p, message=f"job {job.describe()}: {p.message}")
+                for p in error.problems
+            )
+            continue
+        store = run.store
+        prepared.append(run)
+    if problems:
+        raise ConfigError(problems)
+    assert store is not None
+    _check_shared(jobs, prepared)
+    merged = merge_plans([p.plan for p in prepared])
+    statuses: dict[str, NodeStatus] = {}
+    for run, mapping in zip(prepared, merged.mappings, strict=True):
+        for node, merged_id in mapping.items():
+            status = run.statuses[node]
+            if merged_id not in statuses or status.status == RUN:
+                statuses[merged_id] = status
+    sweep = OmegaConf.to_container(jobs[0].cfg.get("sweep") or {}, resolve=True)
+    assert isinstance(sweep, dict)
+    settings = executor_settings(jobs[0].cfg)
+    settings["on_error"] = sweep.get("on_error", "keep-going")
+    return PreparedSweep(list(jobs), prepared, merged, statuses, store, settings,
+                         sweep.get("objective"), sweep.get("direction", "maximize"))
+
+
+def _check_shared(jobs: Sequence[SweepJob], prepared: Sequence[PreparedRun]) -> None:
+    """All jobs of a sweep run on one executor and one store."""
+    problems = []
+    first = jobs[0]
+    for group in ("executor", "store"):
+        reference = OmegaConf.to_container(first.cfg[group], resolve=True)
+        for job in jobs[1:]:
+            if OmegaConf.to_container(job.cfg[group], resolve=True) != reference:
+                problems.append(
+                    Problem(
+                        f"job {job.describe()} changes '{group}', which every job of a sweep "
+                        "shares",
+                        key=group,
+                        expected=f"the same {group} settings in every job",
+                        hint=f"sweep over {group} settings in separate sweeps",
+                    )
+                )
+                break
+    if problems:
+        raise ConfigError(problems)
+
+
+def execute_sweep(
+    sweep: PreparedSweep,
+    on_job_done: Callable[[int, JobResult], None],
+    *,
+    output_dirs: Mapping[int, Path] | None = None,
+    announce: Callable[[str], None] | None = None,
+    progress_stream: TextIO | None = None,
+) -> SweepReport:
+    """Runs the merged plan; calls ``on_job_done(index, result)`` as each job completes.
+
+    Jobs whose nodes are all cached complete before anything is submitted; the others
+    complete as soon as their last node finishes (or once the run stops).
+    """
+    sweep_id = new_run_id()
+    started_wall, started = time.time(), time.perf_counter()
+    outcomes: dict[str, TaskOutcome] = {}
+    pending = [
+        {merged for merged in sweep.job_nodes(i).values() if sweep.statuses[merged].status == RUN}
+        for i in range(len(sweep.jobs))
+    ]
+    results: dict[int, JobResult] = {}
+
+    def complete(index: int) -> None:
+        results[index] = _job_result(sweep, index, outcomes, started_wall,
+                                     (output_dirs or {}).get(index))
+        on_job_done(index, results[index])
+
+    def finished(outcome: TaskOutcome) -> None:
+        outcomes[outcome.node] = outcome
+        for index, waiting in enumerate(pending):
+            if outcome.node in waiting:
+                waiting.discard(outcome.node)
+                if not waiting and index not in results:
+                    complete(index)
+
+    for index, waiting in enumerate(pending):
+        if not waiting:
+            complete(index)
+    description = ""
+    try:
+        _, description = run_tasks(
+            sweep.merged.plan, sweep.to_run, sweep.store, sweep.executor, sweep_id,
+            callbacks=Callbacks(finished=finished), progress_stream=progress_stream,
+            announce=announce,
+        )
+    finally:
+        for index in range(len(sweep.jobs)):
+            if index not in results:
+                complete(index)  # stopped early: its remaining nodes never ran
+    ordered = [results[i] for i in range(len(sweep.jobs))]
+    return SweepReport(sweep_id, ordered, outcomes, time.perf_counter() - started, description,
+                       [r for r in ordered if not r.ok])
+
+
+def _job_result(
+    sweep: PreparedSweep,
+    index: int,
+    outcomes: Mapping[str, TaskOutcome],
+    started: float,
+    output_dir: Path | None,
+) -> JobResult:
+    job = sweep.jobs[index]
+    view = sweep.job_view(index)
+    job_outcomes = {
+        node: _renamed(outcomes[merged], node) for node, merged in sweep.job_nodes(index).items()
+        if merged in outcomes
+    }
+    run_id = new_run_id()
+    begin_run(view, run_id, job.overrides, output_dir, started=started)
+    report = record_run(view, run_id, job_outcomes, time.time() - started, "", None)
+    objective = sweep.objective or DEFAULT_OBJECTIVES.get(str(job.cfg.data.get("task")))
+    value = report.metrics.get(objective) if objective else None
+    return JobResult(job, report, objective, float(value) if isinstance(value, int | float) else None)
+
+
+def _renamed(outcome: TaskOutcome, node: str) -> TaskOutcome:
+    """An outcome of the merged plan as seen from one job: named by the job's node id."""
+    failure = dataclasses.replace(outcome.failure, node=node) if outcome.failure else None
+    return dataclasses.replace(outcome, node=node, failure=failure)

@@ -1,0 +1,214 @@
+"""What the launcher does with a batch of jobs.
+
+An assay pipeline batch: compose every job's config, compile and check them all
+(any problem stops the batch before anything runs), merge the plans, run the merged
+plan on the configured executor, and hand each job to Hydra's ``run_job`` as soon as
+its nodes are done, so every job keeps Hydra's output directory, ``.hydra/`` files,
+job number and ``JobReturn`` (whose value is the job's metrics).
+
+Any other task function: one Dask task per job, each calling Hydra's ``run_job`` in
+a worker, as Hydra's own process-based launchers do.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.singleton import Singleton
+from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+if TYPE_CHECKING:
+    from assay.engine.sweep import JobResult, SweepJob
+    from hydra_plugins.assay_launcher.launcher import AssayLauncher
+
+log = logging.getLogger(__name__)
+
+PROJECT_ATTRIBUTE = "assay_project"
+"""Set on the ``assay run`` task function: its jobs are assay pipelines of this project."""
+
+
+def launch(launcher: AssayLauncher, job_overrides: Sequence[Sequence[str]],
+           initial_job_idx: int) -> Sequence[JobReturn]:
+    """Runs one batch of jobs; returns a JobReturn per job, in order."""
+    setup_globals()
+    assert launcher.config is not None and launcher.hydra_context is not None
+    assert launcher.task_function is not None
+    configure_log(launcher.config.hydra.hydra_logging, launcher.config.hydra.verbose)
+    Path(str(launcher.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
+    log.info("Launching %d jobs on Dask", len(job_overrides))
+    for index, overrides in enumerate(job_overrides):
+        log.info("\t#%d : %s", initial_job_idx + index, " ".join(filter_overrides(overrides)))
+    project = getattr(launcher.task_function, PROJECT_ATTRIBUTE, None)
+    if project is None:
+        return _launch_task_functions(launcher, job_overrides, initial_job_idx)
+    jobs = [_compose(launcher.hydra_context, launcher.config, initial_job_idx + index, overrides)
+            for index, overrides in enumerate(job_overrides)]
+    return _launch_pipelines(launcher, project, jobs)
+
+
+def _compose(hydra_context: HydraContext, config: DictConfig, num: int,
+             overrides: Sequence[str]) -> SweepJob:
+    from assay.engine.sweep import SweepJob
+
+    sweep_config = hydra_context.config_loader.load_sweep_config(config, list(overrides))
+    with open_dict(sweep_config):
+        sweep_config.hydra.job.id = num
+        sweep_config.hydra.job.num = num
+    return SweepJob(num, tuple(overrides), sweep_config)
+
+
+# ---------------------------------------------------------------------- assay pipelines
+
+
+def _launch_pipelines(launcher: AssayLauncher, project: Any, jobs: list[SweepJob]) -> list[JobReturn]:
+    from assay.cli.sweep_summary import print_leaderboard, print_sweep_plan
+    from assay.engine.leaderboard import leaderboard, record_batch
+    from assay.engine.sweep import execute_sweep, prepare_sweep
+
+    sweep = prepare_sweep(jobs, project)  # every job checked before any job runs
+    print_sweep_plan(sweep)
+    returns: dict[int, JobReturn] = {}
+    output_dirs = {index: _output_dir(job.cfg) for index, job in enumerate(jobs)}
+    wants_float = _optimising_sweeper(launcher.config)
+
+    def done(index: int, result: JobResult) -> None:
+        returns[index] = _finish_job(launcher, result, output_dirs[index], wants_float)
+
+    report = execute_sweep(
+        sweep, done, output_dirs=output_dirs,
+        announce=lambda text: print(f"assay: {len(sweep.to_run)} steps to run on {text}",
+                                    flush=True),
+    )
+    assert launcher.config is not None
+    sweep_id = record_batch(sweep.store, str(launcher.config.hydra.sweep.dir), sweep, report)
+    print_leaderboard(report, leaderboard(sweep.store, sweep_id))
+    return [returns[index] for index in range(len(jobs))]
+
+
+def _output_dir(cfg: DictConfig) -> Path:
+    subdir = OmegaConf.select(cfg, "hydra.sweep.subdir")
+    return Path(str(OmegaConf.select(cfg, "hydra.sweep.dir"))) / str(subdir)
+
+
+def _optimising_sweeper(config: DictConfig | None) -> bool:
+    """Optimising sweepers (Optuna, ...) need a number back from each job, not a mapping."""
+    target = str(OmegaConf.select(config, "hydra.sweeper._target_", default="") or "")
+    return "BasicSweeper" not in target and "AssaySweeper" not in target and bool(target)
+
+
+def _finish_job(launcher: AssayLauncher, result: JobResult, output_dir: Path,
+                wants_float: bool) -> JobReturn:
+    """Hands a finished job to Hydra's ``run_job``: output dir, .hydra files, JobReturn."""
+    from assay.engine.execute import command_line, write_metrics
+    from assay.errors import StepError
+
+    assert launcher.hydra_context is not None and launcher.config is not None
+
+    def job_task(_: DictConfig) -> Any:
+        write_metrics(result.run.metrics, output_dir)
+        if result.run.failures:
+            raise StepError(result.run.failures,
+                            f"resume with: {command_line(result.job.overrides)}")
+        if result.run.aborted or not result.ok:
+            raise StepError([], "the sweep stopped before this job ran")
+        if wants_float:
+            if result.value is None:
+                raise ValueError(f"job {result.job.describe()} has no value for the objective "
+                                 f"'{result.objective}'; set sweep.objective to one of "
+                                 f"{sorted(result.run.metrics)}")
+            return Objective(result.value, result.run.metrics)
+        return result.run.metrics
+
+    job_return = run_job(
+        hydra_context=launcher.hydra_context,
+        task_function=job_task,
+        config=result.job.cfg,
+        job_dir_key="hydra.sweep.dir",
+        job_subdir_key="hydra.sweep.subdir",
+    )
+    configure_log(launcher.config.hydra.hydra_logging, launcher.config.hydra.verbose)
+    return job_return
+
+
+class Objective(float):
+    """The objective value for an optimising sweeper, carrying the job's metrics along."""
+
+    metrics: dict[str, Any]
+
+    def __new__(cls, value: float, metrics: dict[str, Any]) -> Objective:
+        made = super().__new__(cls, value)
+        made.metrics = metrics
+        return made
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Objective, (float(self), self.metrics))
+
+
+# ---------------------------------------------------------------------- plain task functions
+
+
+def _launch_task_functions(launcher: AssayLauncher, job_overrides: Sequence[Sequence[str]],
+                           initial_job_idx: int) -> list[JobReturn]:
+    assert launcher.config is not None and launcher.hydra_context is not None
+    assert launcher.task_function is not None
+    arguments = [(initial_job_idx + index, list(overrides), launcher.hydra_context,
+                  launcher.config, launcher.task_function)
+                 for index, overrides in enumerate(job_overrides)]
+    if launcher.executor == "sequential":
+        returns = [execute_job(*a, singleton_state=None) for a in arguments]
+        configure_log(launcher.config.hydra.hydra_logging, launcher.config.hydra.verbose)
+        return returns
+    client, cluster = _client(launcher)
+    try:
+        state = Singleton.get_state()
+        futures = [client.submit(execute_job, *a, singleton_state=state, pure=False)
+                   for a in arguments]
+        returns = client.gather(futures, errors="raise")
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return list(returns)
+
+
+def _client(launcher: AssayLauncher) -> tuple[Any, Any]:
+    from distributed import Client, LocalCluster
+
+    if launcher.executor == "dask":
+        if not launcher.address:
+            raise ValueError("hydra.launcher.executor=dask needs hydra.launcher.address")
+        return Client(launcher.address), None
+    if launcher.executor != "local":
+        raise ValueError(f"hydra.launcher.executor must be local, dask or sequential, "
+                         f"not {launcher.executor!r}")
+    cluster = LocalCluster(n_workers=launcher.n_workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None, host="127.0.0.1")
+    return Client(cluster), cluster
+
+
+def execute_job(num: int, overrides: Sequence[str], hydra_context: HydraContext,
+                config: DictConfig, task_function: TaskFunction,
+                singleton_state: dict[Any, Any] | None) -> JobReturn:
+    """One job of a plain task function, in a worker (or in this process)."""
+    setup_globals()
+    if singleton_state is not None:
+        Singleton.set_state(singleton_state)
+    sweep_config = hydra_context.config_loader.load_sweep_config(config, list(overrides))
+    with open_dict(sweep_config):
+        sweep_config.hydra.job.id = num
+        sweep_config.hydra.job.num = num
+    HydraConfig.instance().set_config(sweep_config)
+    job_return = run_job(
+        hydra_context=hydra_context,
+        task_function=task_function,
+        config=sweep_config,
+        job_dir_key="hydra.sweep.dir",
+        job_subdir_key="hydra.sweep.subdir",
+    )
+    return job_return

@@ -1,0 +1,41 @@
+"""The launcher plugin itself: thin; the work is in ``_core``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hydra.core.utils import JobReturn
+from hydra.plugins.launcher import Launcher
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig
+
+from hydra_plugins.assay_launcher import config as _config  # noqa: F401  (registers the config)
+
+
+class AssayLauncher(Launcher):
+    """Runs each batch of jobs on Dask.
+
+    Jobs of an assay pipeline are compiled into one plan whose shared nodes run once;
+    any other task function runs as one Dask task per job.
+    """
+
+    def __init__(self, executor: str = "local", address: str | None = None,
+                 n_workers: int | None = None) -> None:
+        self.executor = executor
+        self.address = address
+        self.n_workers = n_workers
+        self.config: DictConfig | None = None
+        self.task_function: TaskFunction | None = None
+        self.hydra_context: HydraContext | None = None
+
+    def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction,
+              config: DictConfig) -> None:
+        self.config = config
+        self.hydra_context = hydra_context
+        self.task_function = task_function
+
+    def launch(self, job_overrides: Sequence[Sequence[str]],
+               initial_job_idx: int) -> Sequence[JobReturn]:
+        from hydra_plugins.assay_launcher._core import launch
+
+        return launch(self, job_overrides, initial_job_idx)

@@ -1,0 +1,236 @@
+"""Multirun sweeps: one merged plan, shared steps once, Hydra's job semantics kept."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.helpers import assay, assert_clean_error
+
+COUNTING_STEPS = '''
+import time
+from pathlib import Path
+
+from assay.artifacts import Metrics
+from assay.catalog import step
+
+
+def _note(name):
+    with open("calls.log", "a") as log:
+        log.write(name + "\\n")
+
+
+@step(outputs={"metrics": Metrics})
+def source(*, size: int) -> Metrics:
+    _note("source")
+    return Metrics({"size": size})
+
+
+@step(outputs={"metrics": Metrics})
+def prepare(data: Metrics, *, scale: float) -> Metrics:
+    _note("prepare")
+    return Metrics({"value": data["size"] * scale})
+
+
+@step(outputs={"metrics": Metrics})
+def fit(data: Metrics, *, power: int) -> Metrics:
+    _note("fit")
+    if Path("block").exists() and power == 3 and data["value"] == 4.0:
+        Path("fit.started").touch()
+        time.sleep(600)
+    return Metrics({"score": data["value"] ** power})
+'''
+
+COUNTING_PIPELINE = """
+steps:
+  source: {uses: "sweepsteps:source", with: {size: 2}}
+  prepare: {uses: "sweepsteps:prepare", inputs: {data: source.metrics}, with: {scale: "${+scale}"}}
+  fit: {uses: "sweepsteps:fit", inputs: {data: prepare.metrics}, with: {power: "${+power}"}}
+metrics: [fit.metrics]
+"""
+
+
+@pytest.fixture
+def counting(project: Path) -> Path:
+    (project / "sweepsteps.py").write_text(COUNTING_STEPS)
+    spec = COUNTING_PIPELINE.replace("${+scale}", "${knobs.scale}").replace(
+        "${+power}", "${knobs.power}")
+    (project / "pipelines" / "counting.yaml").write_text(textwrap.dedent(spec))
+    config = (project / "configs" / "config.yaml").read_text()
+    (project / "configs" / "config.yaml").write_text(
+        config + "\nknobs:\n  scale: 1.0\n  power: 1\n")
+    return project
+
+
+SWEEP = ["pipeline=counting", "knobs.scale=1.0,2.0", "knobs.power=1,2,3",
+         "sweep.objective=score", "executor=threads"]
+
+
+def _calls(project: Path) -> dict[str, int]:
+    names = (project / "calls.log").read_text().split()
+    return {name: names.count(name) for name in sorted(set(names))}
+
+
+def _job_dirs(project: Path) -> list[Path]:
+    sweep_dir = sorted((project / "multirun").glob("*/*"))[-1]
+    return sorted((p for p in sweep_dir.iterdir() if p.is_dir()), key=lambda p: int(p.name))
+
+
+def test_shared_steps_run_once_and_jobs_keep_their_own_directories(counting: Path) -> None:
+    result = assay("run", "-m", *SWEEP, cwd=counting)
+    assert result.returncode == 0, result.stderr
+    assert _calls(counting) == {"fit": 6, "prepare": 2, "source": 1}
+    assert "sweep of 6 jobs: 18 steps in all, 9 unique after merging" in result.stdout
+    jobs = _job_dirs(counting)
+    assert [p.name for p in jobs] == ["0", "1", "2", "3", "4", "5"]
+    first = yaml.safe_load((jobs[0] / ".hydra" / "overrides.yaml").read_text())
+    assert first == ["pipeline=counting", "knobs.scale=1.0", "knobs.power=1",
+                     "sweep.objective=score", "executor=threads"]
+    scores = [json.loads((job / "metrics.json").read_text())["score"] for job in jobs]
+    assert scores == [2.0, 4.0, 8.0, 4.0, 16.0, 64.0]  # (2 * scale) ** power, in Hydra's order
+    # The leaderboard ranks by the objective, best first.
+    board = result.stdout.split("overrides\n", 1)[1].splitlines()
+    assert board[0].split()[:3] == ["1", "5", "64.0000"]
+    assert board[-1].split()[:3] == ["6", "0", "2.0000"]
+
+    again = assay("run", "-m", *SWEEP, cwd=counting)
+    assert "9 unique after merging, 9 from cache, 0 to run" in again.stdout
+    assert _calls(counting) == {"fit": 6, "prepare": 2, "source": 1}
+
+
+def test_plan_shows_the_whole_sweep_before_it_runs(counting: Path) -> None:
+    result = assay("plan", "-m", *SWEEP, "--json", cwd=counting)
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert (plan["total_nodes"], plan["unique_nodes"], plan["cached_nodes"]) == (18, 9, 0)
+    assert [job["overrides"][1:3] for job in plan["jobs"]][:2] == [
+        ["knobs.scale=1.0", "knobs.power=1"], ["knobs.scale=1.0", "knobs.power=2"]]
+    assert all(job["status"] == "run" and job["nodes"] == 3 for job in plan["jobs"])
+    assert not (counting / "calls.log").exists()
+
+    assay("run", "pipeline=counting", "knobs.scale=2.0", "knobs.power=3", "executor=threads",
+          cwd=counting)
+    plan = json.loads(assay("plan", "-m", *SWEEP, "--json", cwd=counting).stdout)
+    assert plan["cached_nodes"] == 3
+    statuses = {tuple(job["overrides"][1:3]): job["status"] for job in plan["jobs"]}
+    assert statuses[("knobs.scale=2.0", "knobs.power=3")] == "cached"
+
+
+def test_the_default_pipeline_sweep_shares_data_and_features(project: Path) -> None:
+    result = assay("plan", "-m", "model.C=0.5,1.0,2.0", "features=standard,minmax", "--json",
+                   cwd=project)
+    plan = json.loads(result.stdout)
+    # load, validate, split once; two feature fits; six fits and six evaluations.
+    assert (plan["total_nodes"], plan["unique_nodes"]) == (36, 17)
+
+
+def test_a_config_error_in_one_job_stops_the_sweep_before_anything_runs(counting: Path) -> None:
+    result = assay("run", "-m", "pipeline=counting", "knobs.scale=1.0,abc", "knobs.power=1",
+                   "executor=threads", cwd=counting)
+    stderr = assert_clean_error(result)
+    assert "job #1 (pipeline=counting knobs.scale=abc knobs.power=1 executor=threads)" in stderr
+    assert "the 'scale' parameter of step 'prepare' must be a number" in stderr
+    assert not (counting / "calls.log").exists()
+
+
+def test_keep_going_is_the_sweep_default_and_failures_are_listed(counting: Path) -> None:
+    steps = (counting / "sweepsteps.py").read_text()
+    failing = '    _note("fit")\n    if power == 2:\n        raise ValueError("no squares")\n'
+    (counting / "sweepsteps.py").write_text(steps.replace('    _note("fit")\n', failing))
+    result = assay("run", "-m", *SWEEP, cwd=counting)
+    assert result.returncode == 1
+    assert _calls(counting)["fit"] == 6  # the other jobs still ran
+    assert result.stdout.count("ValueError: no squares") == 2
+    assert "6 jobs, 4 succeeded, 2 failed" in result.stdout
+
+    stop = assay("run", "-m", *SWEEP, "sweep.on_error=fail", "sweep.objective=value", cwd=counting)
+    assert stop.returncode == 1
+
+
+def _multirun(project: Path, overrides: list[str]) -> list[Any]:
+    """Runs a sweep in this process and returns Hydra's JobReturns."""
+    from hydra import version
+    from hydra._internal.hydra import Hydra
+    from hydra.core.global_hydra import GlobalHydra
+
+    from assay.cli.run import pipeline_task
+    from assay.config.project import locate_project
+
+    located = locate_project(project)
+    version.setbase("1.3")  # as `assay run` does through @hydra.main
+    hydra = Hydra.create_main_hydra_file_or_module(
+        calling_file=None, calling_module="assay.cli.run", config_path=str(located.config_dir),
+        job_name="run")
+    try:
+        returns = hydra.multirun(config_name="config", task_function=pipeline_task(located),
+                                 overrides=overrides)
+    finally:
+        GlobalHydra.instance().clear()
+    return list(returns[0])
+
+
+def test_jobs_match_what_hydras_basic_launcher_produces(counting: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       hydra_restore_singletons: None) -> None:
+    monkeypatch.syspath_prepend(str(counting))
+    runs = {}
+    for launcher in ("basic", "assay"):
+        sweep_dir = counting / "sweeps" / launcher
+        runs[launcher] = _multirun(counting, [*SWEEP, f"hydra/launcher={launcher}",
+                                              f"hydra.sweep.dir={sweep_dir}"])
+    assert len(runs["basic"]) == len(runs["assay"]) == 6
+    for basic, ours in zip(runs["basic"], runs["assay"], strict=True):
+        assert ours.status == basic.status
+        assert ours.overrides == basic.overrides
+        assert ours.return_value == basic.return_value
+        assert ours.cfg == basic.cfg
+        assert ours.task_name == basic.task_name
+        assert ours.working_dir == basic.working_dir
+        assert ours.hydra_cfg.hydra.job.num == basic.hydra_cfg.hydra.job.num
+        assert ours.hydra_cfg.hydra.job.id == basic.hydra_cfg.hydra.job.id
+        ours_dir = Path(ours.hydra_cfg.hydra.runtime.output_dir)
+        basic_dir = Path(basic.hydra_cfg.hydra.runtime.output_dir)
+        assert ours_dir.name == basic_dir.name
+        assert sorted(p.name for p in ours_dir.iterdir()) == sorted(p.name for p in basic_dir.iterdir())
+        for name in ("overrides.yaml", "config.yaml"):
+            assert (ours_dir / ".hydra" / name).read_text() == (basic_dir / ".hydra" / name).read_text()
+        assert (ours_dir / "metrics.json").read_text() == (basic_dir / "metrics.json").read_text()
+
+
+def test_a_killed_sweep_resumes_without_recomputing_or_clobbering(counting: Path) -> None:
+    (counting / "block").touch()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assay", "run", "-m", *SWEEP],
+        cwd=counting, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    # One fit (scale=2, power=3) blocks; the five other jobs finish and are written.
+    while len(list((counting / "multirun").glob("*/*/*/metrics.json"))) < 5:
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    (counting / "block").unlink()
+    first_dirs = _job_dirs(counting)
+    finished = {p.name: (p / "metrics.json").read_text()
+                for p in first_dirs if (p / "metrics.json").exists()}
+    assert finished, "some jobs should have finished before the kill"
+    before = _calls(counting)
+
+    resumed = assay("run", "-m", *SWEEP, cwd=counting)
+    assert resumed.returncode == 0, resumed.stderr
+    after = _calls(counting)
+    # Only the fits that had not finished ran again; shared steps never did.
+    assert after["source"] == 1 and after["prepare"] == 2
+    assert after["fit"] - before["fit"] == 6 - len(finished)
+    for name, text in finished.items():  # the killed sweep's finished jobs are untouched
+        assert (first_dirs[0].parent / name / "metrics.json").read_text() == text
+    assert len(_job_dirs(counting)) == 6
