@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["compile_10k.py", "cached_run.py"]
+BENCHMARKS = ["compile_10k.py", "cached_run.py", "sweep.py"]
 
 
 def main() -> None:

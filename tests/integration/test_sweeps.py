@@ -234,3 +234,28 @@ def test_a_killed_sweep_resumes_without_recomputing_or_clobbering(counting: Path
     for name, text in finished.items():  # the killed sweep's finished jobs are untouched
         assert (first_dirs[0].parent / name / "metrics.json").read_text() == text
     assert len(_job_dirs(counting)) == 6
+
+
+def test_optuna_batches_run_in_parallel_and_reuse_earlier_trials(counting: Path) -> None:
+    result = assay("run", "-m", "pipeline=counting", "hydra/sweeper=optuna",
+                   "hydra.sweeper.n_trials=4", "hydra.sweeper.n_jobs=2",
+                   "hydra.sweeper.direction=maximize", "hydra.sweeper.sampler.seed=0",
+                   "knobs.scale=choice(1.0,2.0)", "knobs.power=choice(1,2,3)",
+                   "sweep.objective=score", "executor=threads", cwd=counting)
+    assert result.returncode == 0, result.stderr
+    batches = [line for line in result.stdout.splitlines() if line.startswith("assay: sweep of")]
+    assert len(batches) == 2 and all("sweep of 2 jobs" in line for line in batches)
+    assert "0 from cache" not in batches[1]  # the second batch reuses the first's work
+    assert _calls(counting)["source"] == 1
+    sweep_dir = sorted((counting / "multirun").glob("*/*"))[-1]
+    best = yaml.safe_load((sweep_dir / "optimization_results.yaml").read_text())
+    scores = [json.loads(p.read_text())["score"] for p in sweep_dir.glob("*/metrics.json")]
+    assert len(scores) == 4 and best["best_value"] == max(scores)
+
+
+def test_an_optimiser_going_the_wrong_way_is_refused(counting: Path) -> None:
+    stderr = assert_clean_error(assay(
+        "run", "-m", "pipeline=counting", "hydra/sweeper=optuna", "hydra.sweeper.n_trials=2",
+        "knobs.power=choice(1,2)", "sweep.objective=score", "executor=threads", cwd=counting))
+    assert "the sweeper would minimize the objective, but sweep.direction is maximize" in stderr
+    assert not (counting / "calls.log").exists()

@@ -50,6 +50,10 @@ class SpecResolver:
     def __init__(self, spec: PipelineSpec, cfg: DictConfig) -> None:
         self.spec = spec
         container = OmegaConf.to_container(cfg, resolve=False)
+        if isinstance(container, dict):
+            # Hydra's own node is large and specs never interpolate into it directly
+            # (${hydra:...} resolvers read Hydra's state, not this tree).
+            container.pop("hydra", None)
         self._root: DictConfig = OmegaConf.create(container)  # type: ignore[assignment]
         self._config_keys = [str(k) for k in container] if isinstance(container, dict) else []
         self._values: dict[str, Any] = {}

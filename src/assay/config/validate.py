@@ -178,6 +178,12 @@ def _check_against(
     values: Any, schema: type[Any], group: str, origin: ConfigOrigin
 ) -> list[Problem]:
     allowed = {f.name: f for f in fields(schema)}
+    if set(values) <= set(allowed):
+        try:
+            OmegaConf.merge(OmegaConf.structured(schema), values)
+            return []  # the usual case, in one merge; failures are then located key by key
+        except OmegaConfBaseException:
+            pass
     problems = []
     hints = typing.get_type_hints(schema)
     for key, value in values.items():

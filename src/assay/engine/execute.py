@@ -16,7 +16,15 @@ from omegaconf import OmegaConf
 from assay.compiler.plan import Plan
 from assay.engine.prepare import PreparedRun
 from assay.errors import StepError, StepFailure
-from assay.executor import Callbacks, InputSpec, TaskGraph, TaskOutcome, TaskSpec, make_executor
+from assay.executor import (
+    Callbacks,
+    Executor,
+    InputSpec,
+    TaskGraph,
+    TaskOutcome,
+    TaskSpec,
+    make_executor,
+)
 from assay.executor.cache import CACHED
 from assay.executor.progress import Progress
 from assay.store import Store, TaskRecord
@@ -108,14 +116,19 @@ def run_tasks(
     callbacks: Callbacks | None = None,
     progress_stream: TextIO | None = None,
     announce: Callable[[str], None] | None = None,
+    ready: Executor | None = None,
 ) -> tuple[dict[str, TaskOutcome], str]:
     """Runs the nodes ``to_run`` of ``plan`` on the executor ``settings`` describe.
 
     Returns the outcome of every task that finished and a description of the executor.
-    ``callbacks`` are called, in this thread, besides the progress display.
+    ``callbacks`` are called, in this thread, besides the progress display. ``ready``
+    is an executor made earlier for these settings (a sweep starts its cluster while it
+    compiles); it is closed here either way.
     """
     store.artifacts.clean_scratch()
     if not to_run:
+        if ready is not None:
+            ready.close()
         return {}, ""
     graph = task_graph(plan, to_run, store, run_id)
     progress = Progress(len(plan), len(plan) - len(graph.tasks), progress_stream)
@@ -129,7 +142,7 @@ def run_tasks(
         progress.finished(outcome)
         extra.finished(outcome)
 
-    with make_executor(settings) as executor:
+    with ready or make_executor(settings) as executor:
         description = executor.describe()
         if announce:
             announce(description)

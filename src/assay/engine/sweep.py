@@ -29,7 +29,7 @@ from assay.engine.execute import (
 from assay.engine.merge import MergedPlan, merge_plans
 from assay.engine.prepare import PreparedRun, prepare
 from assay.errors import ConfigError, Problem, UserError
-from assay.executor import Callbacks, TaskOutcome
+from assay.executor import Callbacks, Executor, TaskOutcome
 from assay.executor.cache import CACHED, RUN, NodeStatus
 from assay.store import Store
 
@@ -145,12 +145,23 @@ def prepare_sweep(jobs: Sequence[SweepJob], project: Project) -> PreparedSweep:
             status = run.statuses[node]
             if merged_id not in statuses or status.status == RUN:
                 statuses[merged_id] = status
-    sweep = OmegaConf.to_container(jobs[0].cfg.get("sweep") or {}, resolve=True)
-    assert isinstance(sweep, dict)
-    settings = executor_settings(jobs[0].cfg)
-    settings["on_error"] = sweep.get("on_error", "keep-going")
-    return PreparedSweep(list(jobs), prepared, merged, statuses, store, settings,
-                         sweep.get("objective"), sweep.get("direction", "maximize"))
+    sweep = _sweep_settings(jobs[0].cfg)
+    return PreparedSweep(list(jobs), prepared, merged, statuses, store,
+                         sweep_executor_settings(jobs[0].cfg), sweep.get("objective"),
+                         sweep.get("direction", "maximize"))
+
+
+def _sweep_settings(cfg: DictConfig) -> dict[str, Any]:
+    settings = OmegaConf.to_container(cfg.get("sweep") or {}, resolve=True)
+    assert isinstance(settings, dict)
+    return settings  # type: ignore[return-value]
+
+
+def sweep_executor_settings(cfg: DictConfig) -> dict[str, Any]:
+    """The executor a sweep runs on: the config's, with the sweep's failure policy."""
+    settings = executor_settings(cfg)
+    settings["on_error"] = _sweep_settings(cfg).get("on_error", "keep-going")
+    return settings
 
 
 def _check_shared(jobs: Sequence[SweepJob], prepared: Sequence[PreparedRun]) -> None:
@@ -182,11 +193,13 @@ def execute_sweep(
     output_dirs: Mapping[int, Path] | None = None,
     announce: Callable[[str], None] | None = None,
     progress_stream: TextIO | None = None,
+    executor: Executor | None = None,
 ) -> SweepReport:
     """Runs the merged plan; calls ``on_job_done(index, result)`` as each job completes.
 
     Jobs whose nodes are all cached complete before anything is submitted; the others
-    complete as soon as their last node finishes (or once the run stops).
+    complete as soon as their last node finishes (or once the run stops). ``executor``
+    is one already started for the sweep's settings.
     """
     sweep_id = new_run_id()
     started_wall, started = time.time(), time.perf_counter()
@@ -218,7 +231,7 @@ def execute_sweep(
         _, description = run_tasks(
             sweep.merged.plan, sweep.to_run, sweep.store, sweep.executor, sweep_id,
             callbacks=Callbacks(finished=finished), progress_stream=progress_stream,
-            announce=announce,
+            announce=announce, ready=executor,
         )
     finally:
         for index in range(len(sweep.jobs)):
@@ -254,3 +267,33 @@ def _renamed(outcome: TaskOutcome, node: str) -> TaskOutcome:
     """An outcome of the merged plan as seen from one job: named by the job's node id."""
     failure = dataclasses.replace(outcome.failure, node=node) if outcome.failure else None
     return dataclasses.replace(outcome, node=node, failure=failure)
+
+
+class EarlyExecutor:
+    """Starts an executor in the background while a sweep is composed and compiled.
+
+    Starting an embedded LocalCluster and importing the libraries in its workers takes
+    seconds; a sweep can spend them composing and compiling its jobs instead of waiting.
+    """
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        import concurrent.futures
+
+        from assay.executor import make_executor
+
+        self.settings = dict(settings)
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="assay-start")
+        self._future = self._pool.submit(make_executor, self.settings)
+        self._pool.shutdown(wait=False)
+
+    def take(self, settings: Mapping[str, Any]) -> Executor | None:
+        """The started executor if it matches ``settings`` (else it is closed)."""
+        executor = self._future.result()
+        if dict(settings) == self.settings:
+            return executor
+        executor.close()
+        return None
+
+    def discard(self) -> None:
+        """Closes the executor once it has started (the sweep will not use it)."""
+        self._future.add_done_callback(lambda done: done.exception() or done.result().close())

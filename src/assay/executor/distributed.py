@@ -52,6 +52,7 @@ class DistributedExecutor(Executor):
                 memory_limit=memory_limit,
                 dashboard_address=dashboard_address if dashboard_address else None,
                 host="127.0.0.1",
+                preload=["assay.executor.warmup"],
             )
         return cls(Client(cluster), cluster, on_error)
 

@@ -85,12 +85,16 @@ def run_task(spec: TaskSpec, *upstream: TaskOutcome) -> TaskOutcome:
             inputs = {i.name: _load(store, i) for i in spec.inputs}
             values = declared.call(inputs, dict(spec.params))
             _check_outputs(spec, values)
-            duration = time.time() - started
+            links = _passed_through(spec, inputs, values)
             manifest = store.write(
                 spec.fingerprint,
-                {name: (spec.outputs[name], values[name]) for name in spec.outputs},
-                {**spec.info, "node": spec.node, "step": spec.step, "duration_s": duration},
+                {name: (spec.outputs[name], values[name]) for name in spec.outputs
+                 if name not in links},
+                {**spec.info, "node": spec.node, "step": spec.step,
+                 "compute_s": time.time() - started},
+                links,
             )
+            duration = time.time() - started
         except Exception as error:  # every failure becomes an outcome, never a crash
             log.error("step %s failed", spec.node, exc_info=True)
             return TaskOutcome(spec.node, "failed", started, time.time() - started,
@@ -120,6 +124,21 @@ def resolve_step(reference: str) -> Step:
 def _load(store: ArtifactStore, spec: InputSpec) -> Any:
     values = [store.read(fingerprint, output) for fingerprint, output in spec.sources]
     return values if spec.many else values[0]
+
+
+def _passed_through(
+    spec: TaskSpec, inputs: Mapping[str, Any], values: Mapping[str, Any]
+) -> dict[str, tuple[str, str]]:
+    """Outputs that are an input object returned unchanged (a validation step's data):
+    stored as a link to the input's artifact instead of a second copy."""
+    sources = {
+        id(inputs[i.name]): i.sources[0] for i in spec.inputs if not i.many and len(i.sources) == 1
+    }
+    return {
+        name: sources[id(value)]
+        for name, value in values.items()
+        if id(value) in sources and spec.outputs.get(name) == "dataset"
+    }
 
 
 def _check_outputs(spec: TaskSpec, values: Mapping[str, Any]) -> None:

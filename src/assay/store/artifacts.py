@@ -24,6 +24,7 @@ from typing import Any
 
 from assay.errors import CorruptArtifactError
 from assay.store.codecs import FORMAT_VERSION, codec_for, codec_named
+from assay.store.memory import recall, remember
 
 log = logging.getLogger(__name__)
 
@@ -135,10 +136,16 @@ class ArtifactStore:
         return True
 
     def write(
-        self, fingerprint: str, values: Mapping[str, tuple[str, Any]], info: Mapping[str, Any]
+        self,
+        fingerprint: str,
+        values: Mapping[str, tuple[str, Any]],
+        info: Mapping[str, Any],
+        links: Mapping[str, tuple[str, str]] | None = None,
     ) -> Manifest:
         """Stores ``values`` (output name → (kind, value)) as one entry, atomically.
 
+        ``links`` maps further outputs to an existing ``(fingerprint, output)``: an
+        output that is an input passed through unchanged is hard-linked, not rewritten.
         When another process stored the same fingerprint first, its entry is kept:
         equal fingerprints mean equal results.
         """
@@ -154,6 +161,9 @@ class ArtifactStore:
                 records[name] = OutputRecord(
                     name, kind, codec.name, file, len(data), hashlib.sha256(data).hexdigest(), meta
                 )
+                remember(self.root, fingerprint, name, kind, value)
+            for name, (source, output) in (links or {}).items():
+                records[name] = self._link(staging, name, source, output)
             manifest = Manifest(fingerprint, records, {**info, "written": time.time()})
             (staging / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=1))
             self._publish(staging, fingerprint)
@@ -161,6 +171,19 @@ class ArtifactStore:
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
+
+    def _link(self, staging: Path, name: str, source: str, output: str) -> OutputRecord:
+        manifest = self.manifest(source)
+        record = manifest.outputs.get(output) if manifest else None
+        if record is None:
+            raise CorruptArtifactError(f"artifact {source[:12]}/{output} to link is missing")
+        file = f"{name}{Path(record.file).suffix}"
+        try:
+            os.link(self.entry_dir(source) / record.file, staging / file)
+        except OSError:  # another filesystem, or links unsupported: copy instead
+            shutil.copyfile(self.entry_dir(source) / record.file, staging / file)
+        return OutputRecord(name, record.kind, record.codec, file, record.size, record.sha256,
+                            record.meta)
 
     def _publish(self, staging: Path, fingerprint: str) -> None:
         target = self.entry_dir(fingerprint)
@@ -180,6 +203,9 @@ class ArtifactStore:
         Raises:
             CorruptArtifactError: when the entry is missing, partial or altered.
         """
+        held = recall(self.root, fingerprint, output)
+        if held is not None:
+            return held
         manifest = self.manifest(fingerprint)
         record = manifest.outputs.get(output) if manifest else None
         if record is None:
@@ -194,7 +220,9 @@ class ArtifactStore:
         if hashlib.sha256(data).hexdigest() != record.sha256:
             self.quarantine(fingerprint, f"{record.file} checksum mismatch")
             raise CorruptArtifactError(f"{path} does not match its recorded checksum")
-        return codec_named(record.codec).loads(data, record.meta)
+        value = codec_named(record.codec).loads(data, record.meta)
+        remember(self.root, fingerprint, output, record.kind, value)
+        return value
 
     def quarantine(self, fingerprint: str, reason: str) -> None:
         """Moves a bad entry to ``artifacts/.corrupt`` so it is recomputed and kept for study."""

@@ -24,7 +24,7 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 if TYPE_CHECKING:
-    from assay.engine.sweep import JobResult, SweepJob
+    from assay.engine.sweep import EarlyExecutor, JobResult, SweepJob
     from hydra_plugins.assay_launcher.launcher import AssayLauncher
 
 log = logging.getLogger(__name__)
@@ -47,9 +47,28 @@ def launch(launcher: AssayLauncher, job_overrides: Sequence[Sequence[str]],
     project = getattr(launcher.task_function, PROJECT_ATTRIBUTE, None)
     if project is None:
         return _launch_task_functions(launcher, job_overrides, initial_job_idx)
-    jobs = [_compose(launcher.hydra_context, launcher.config, initial_job_idx + index, overrides)
-            for index, overrides in enumerate(job_overrides)]
-    return _launch_pipelines(launcher, project, jobs)
+    early = _start_cluster_early(launcher.config)
+    try:
+        jobs = [_compose(launcher.hydra_context, launcher.config, initial_job_idx + index, o)
+                for index, o in enumerate(job_overrides)]
+        return _launch_pipelines(launcher, project, jobs, early)
+    except BaseException:
+        if early is not None:
+            early.discard()
+        raise
+
+
+def _start_cluster_early(config: DictConfig) -> EarlyExecutor | None:
+    """An embedded LocalCluster starts while the jobs are composed and compiled."""
+    from assay.engine.sweep import EarlyExecutor, sweep_executor_settings
+
+    if OmegaConf.select(config, "executor.kind", default=None) != "local":
+        return None
+    try:
+        settings = sweep_executor_settings(config)
+    except Exception:  # an invalid executor config is reported with the jobs' problems
+        return None
+    return EarlyExecutor(settings)
 
 
 def _compose(hydra_context: HydraContext, config: DictConfig, num: int,
@@ -66,12 +85,14 @@ def _compose(hydra_context: HydraContext, config: DictConfig, num: int,
 # ---------------------------------------------------------------------- assay pipelines
 
 
-def _launch_pipelines(launcher: AssayLauncher, project: Any, jobs: list[SweepJob]) -> list[JobReturn]:
+def _launch_pipelines(launcher: AssayLauncher, project: Any, jobs: list[SweepJob],
+                      early: EarlyExecutor | None) -> list[JobReturn]:
     from assay.cli.sweep_summary import print_leaderboard, print_sweep_plan
     from assay.engine.leaderboard import leaderboard, record_batch
     from assay.engine.sweep import execute_sweep, prepare_sweep
 
     sweep = prepare_sweep(jobs, project)  # every job checked before any job runs
+    _check_sweeper_direction(launcher.config, sweep.direction)
     print_sweep_plan(sweep)
     returns: dict[int, JobReturn] = {}
     output_dirs = {index: _output_dir(job.cfg) for index, job in enumerate(jobs)}
@@ -80,8 +101,14 @@ def _launch_pipelines(launcher: AssayLauncher, project: Any, jobs: list[SweepJob
     def done(index: int, result: JobResult) -> None:
         returns[index] = _finish_job(launcher, result, output_dirs[index], wants_float)
 
+    executor = None
+    if early is not None:
+        if sweep.to_run:
+            executor = early.take(sweep.executor)  # closes it when the settings differ
+        else:
+            early.discard()
     report = execute_sweep(
-        sweep, done, output_dirs=output_dirs,
+        sweep, done, output_dirs=output_dirs, executor=executor,
         announce=lambda text: print(f"assay: {len(sweep.to_run)} steps to run on {text}",
                                     flush=True),
     )
@@ -89,6 +116,26 @@ def _launch_pipelines(launcher: AssayLauncher, project: Any, jobs: list[SweepJob
     sweep_id = record_batch(sweep.store, str(launcher.config.hydra.sweep.dir), sweep, report)
     print_leaderboard(report, leaderboard(sweep.store, sweep_id))
     return [returns[index] for index in range(len(jobs))]
+
+
+def _check_sweeper_direction(config: DictConfig | None, direction: str) -> None:
+    """An optimising sweeper must optimise in the direction ``sweep.direction`` says."""
+    from assay.errors import ConfigError, Problem
+
+    declared = OmegaConf.select(config, "hydra.sweeper.direction", default=None)
+    if declared is None or isinstance(declared, list | tuple) or OmegaConf.is_list(declared):
+        return
+    name = str(getattr(declared, "name", declared)).lower()
+    if name != direction:
+        raise ConfigError(
+            Problem(
+                f"the sweeper would {name} the objective, but sweep.direction is {direction}",
+                key="hydra.sweeper.direction",
+                expected=direction,
+                got=name,
+                hint=f"add hydra.sweeper.direction={direction} (or set sweep.direction={name})",
+            )
+        )
 
 
 def _output_dir(cfg: DictConfig) -> Path:

@@ -1,0 +1,1 @@
+"""Hydra's basic sweeper, without composing every job twice when the assay launcher runs it."""
