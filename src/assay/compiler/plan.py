@@ -115,9 +115,3 @@ class Plan:
     def consumers(self, node_id: str) -> list[str]:
         """Ids of the nodes that read outputs of ``node_id``."""
         return sorted(self.graph.successors(node_id))
-
-    def descendants(self, node_id: str) -> set[str]:
-        """Every node downstream of ``node_id``."""
-        import networkx as nx
-
-        return set(nx.descendants(self.graph, node_id))

@@ -263,9 +263,9 @@ def raise_for_failures(report: RunReport, overrides: Sequence[str]) -> None:
         raise StepError(report.failures, hint)
 
 
-def command_line(overrides: Sequence[str], multirun: bool = False) -> str:
-    """The ``assay run`` command that repeats a run (or a sweep)."""
-    return " ".join(["assay run", *(["-m"] if multirun else []), *(shlex.quote(o) for o in overrides)])
+def command_line(overrides: Sequence[str]) -> str:
+    """The ``assay run`` command that repeats a run."""
+    return " ".join(["assay run", *(shlex.quote(o) for o in overrides)])
 
 
 def _without_hydra(cfg: Any) -> Any:

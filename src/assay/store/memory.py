@@ -51,9 +51,3 @@ def recall(root: Path, fingerprint: str, output: str) -> Any:
         _held.move_to_end((str(root), fingerprint, output))
         return entry[0]
 
-
-def forget() -> None:
-    """Drops everything kept (tests, and processes that reuse a store after changing it)."""
-    with _lock:
-        _held.clear()
-        _size[0] = 0
