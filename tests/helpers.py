@@ -29,3 +29,23 @@ def assert_clean_error(result: subprocess.CompletedProcess[str], code: int = 2) 
     assert "Traceback" not in result.stderr + result.stdout
     assert result.stderr.strip(), "an error must say what went wrong"
     return result.stderr
+
+
+CALL_NOTING_STEPS = '''
+import time
+from pathlib import Path
+
+from assay.artifacts import Metrics
+from assay.catalog import step
+
+
+def _note(name):
+    with open("calls.log", "a") as log:
+        log.write(name + "\\n")
+'''
+"""The head of a step module for tests: ``_note(name)`` appends to ``calls.log`` in the cwd."""
+
+
+def noted_calls(project: Path) -> list[str]:
+    """The step names ``_note`` recorded in ``project``, in order."""
+    return (project / "calls.log").read_text().split()

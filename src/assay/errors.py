@@ -174,8 +174,8 @@ class StepError(AssayError):
 
     @property
     def exit_code(self) -> int:
-        """2 when every failure is bad input data, otherwise 1."""
-        return 2 if all(f.user_error for f in self.failures) else 1
+        """2 when there are failures and every one is bad input data, otherwise 1."""
+        return 2 if self.failures and all(f.user_error for f in self.failures) else 1
 
     def render(self) -> str:
         """Each failure, then how to resume."""

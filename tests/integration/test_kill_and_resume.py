@@ -13,20 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import assay
+from tests.helpers import CALL_NOTING_STEPS, assay, noted_calls
 
-STEPS = '''
-import time
-from pathlib import Path
-
-from assay.artifacts import Metrics
-from assay.catalog import step
-
-
-def _note(name):
-    with open("calls.log", "a") as log:
-        log.write(name + "\\n")
-
+STEPS = CALL_NOTING_STEPS + '''
 
 @step(outputs={"metrics": Metrics})
 def first(*, value: float) -> Metrics:
@@ -65,10 +54,6 @@ def killable(project: Path) -> Path:
     return project
 
 
-def _calls(project: Path) -> list[str]:
-    return (project / "calls.log").read_text().split()
-
-
 def _kill_during_slow(project: Path, executor: str) -> None:
     (project / "block").touch()
     process = subprocess.Popen(
@@ -93,12 +78,12 @@ def _fingerprints(project: Path) -> dict[str, str]:
 @pytest.mark.parametrize("executor", ["threads", "local"])
 def test_a_killed_run_resumes_from_what_finished(killable: Path, executor: str) -> None:
     _kill_during_slow(killable, executor)
-    assert _calls(killable) == ["first", "slow"]
+    assert noted_calls(killable) == ["first", "slow"]
 
     resumed = assay("run", "pipeline=kill", f"executor={executor}", cwd=killable)
     assert resumed.returncode == 0, resumed.stderr
     assert "3 steps: 2 ran, 1 from cache" in resumed.stdout
-    assert _calls(killable) == ["first", "slow", "slow", "last"]
+    assert noted_calls(killable) == ["first", "slow", "slow", "last"]
     metrics = sorted(killable.glob("outputs/*/*/metrics.json"))[-1]
     assert json.loads(metrics.read_text()) == {"value": 11.0}
 

@@ -15,20 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers import assay, assert_clean_error
+from tests.helpers import CALL_NOTING_STEPS, assay, assert_clean_error, noted_calls
 
-COUNTING_STEPS = '''
-import time
-from pathlib import Path
-
-from assay.artifacts import Metrics
-from assay.catalog import step
-
-
-def _note(name):
-    with open("calls.log", "a") as log:
-        log.write(name + "\\n")
-
+COUNTING_STEPS = CALL_NOTING_STEPS + '''
 
 @step(outputs={"metrics": Metrics})
 def source(*, size: int) -> Metrics:
@@ -54,8 +43,8 @@ def fit(data: Metrics, *, power: int) -> Metrics:
 COUNTING_PIPELINE = """
 steps:
   source: {uses: "sweepsteps:source", with: {size: 2}}
-  prepare: {uses: "sweepsteps:prepare", inputs: {data: source.metrics}, with: {scale: "${+scale}"}}
-  fit: {uses: "sweepsteps:fit", inputs: {data: prepare.metrics}, with: {power: "${+power}"}}
+  prepare: {uses: "sweepsteps:prepare", inputs: {data: source.metrics}, with: {scale: "${knobs.scale}"}}
+  fit: {uses: "sweepsteps:fit", inputs: {data: prepare.metrics}, with: {power: "${knobs.power}"}}
 metrics: [fit.metrics]
 """
 
@@ -63,9 +52,7 @@ metrics: [fit.metrics]
 @pytest.fixture
 def counting(project: Path) -> Path:
     (project / "sweepsteps.py").write_text(COUNTING_STEPS)
-    spec = COUNTING_PIPELINE.replace("${+scale}", "${knobs.scale}").replace(
-        "${+power}", "${knobs.power}")
-    (project / "pipelines" / "counting.yaml").write_text(textwrap.dedent(spec))
+    (project / "pipelines" / "counting.yaml").write_text(textwrap.dedent(COUNTING_PIPELINE))
     config = (project / "configs" / "config.yaml").read_text()
     (project / "configs" / "config.yaml").write_text(
         config + "\nknobs:\n  scale: 1.0\n  power: 1\n")
@@ -77,7 +64,7 @@ SWEEP = ["pipeline=counting", "knobs.scale=1.0,2.0", "knobs.power=1,2,3",
 
 
 def _calls(project: Path) -> dict[str, int]:
-    names = (project / "calls.log").read_text().split()
+    names = noted_calls(project)
     return {name: names.count(name) for name in sorted(set(names))}
 
 
@@ -155,6 +142,10 @@ def test_keep_going_is_the_sweep_default_and_failures_are_listed(counting: Path)
 
     stop = assay("run", "-m", *SWEEP, "sweep.on_error=fail", "sweep.objective=value", cwd=counting)
     assert stop.returncode == 1
+    summary = next(line for line in stop.stdout.splitlines() if "6 jobs," in line)
+    succeeded = int(summary.split("6 jobs, ")[1].split(" succeeded")[0])
+    written = [job for job in _job_dirs(counting) if (job / "metrics.json").exists()]
+    assert succeeded < 6 and len(written) == succeeded  # no job is called done without results
 
 
 def _multirun(project: Path, overrides: list[str]) -> list[Any]:

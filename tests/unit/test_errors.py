@@ -52,3 +52,8 @@ def test_step_error_names_step_fingerprint_and_log() -> None:
 def test_step_error_from_bad_data_exits_2() -> None:
     assert StepError([_failure(True)]).exit_code == 2
     assert StepError([_failure(True), _failure(False)]).exit_code == 1
+
+
+def test_a_step_error_without_failures_is_not_a_data_error() -> None:
+    # jobs a stopped sweep never ran carry no failure of their own
+    assert StepError([], "the sweep stopped first").exit_code == 1

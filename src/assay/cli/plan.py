@@ -9,7 +9,7 @@ _MULTIRUN = ("-m", "--multirun")
 
 def plan_command(args: list[str]) -> int:
     """Prints the plan for the overrides in ``args`` (``--json`` for machines, ``-m`` for sweeps)."""
-    from assay.cli.run import _importable
+    from assay.cli.run import make_importable
     from assay.cli.summary import print_plan
     from assay.compiler.collector import freeze_long_lived
     from assay.config.compose import compose
@@ -30,7 +30,7 @@ def plan_command(args: list[str]) -> int:
         )
     project = locate_project()
     register_schemas()
-    _importable(project.root)
+    make_importable(project.root)
     if multirun:
         from assay.cli.sweep_summary import print_sweep
         from assay.config.compose import expand_sweep

@@ -25,7 +25,7 @@ def run_command(args: list[str]) -> int:
     project = locate_project()
     register_schemas()
     remember(project, [a for a in args if "=" in a and not a.startswith("-")])
-    _importable(project.root)
+    make_importable(project.root)
 
     errors: list[Exception] = []
     pipeline = pipeline_task(project)
@@ -87,7 +87,7 @@ def run_job(cfg: DictConfig, project: Project) -> dict[str, Any]:
     return report.metrics
 
 
-def _importable(root: Path) -> None:
+def make_importable(root: Path) -> None:
     """Project-local step modules (``uses: mysteps:clean``) import like any module."""
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))

@@ -25,10 +25,13 @@ def print_sweep_plan(sweep: PreparedSweep) -> None:
 def print_leaderboard(report: SweepReport, board: Leaderboard) -> None:
     """The batch's counts, then every job of the sweep so far, best first."""
     ran = sum(1 for o in report.outcomes.values() if o.ok)
-    failed = len(report.failures)
+    failed = sum(1 for r in report.failures if r.run.failures)
+    not_run = len(report.failures) - failed
+    skipped = f", {not_run} not run" if not_run else ""
     print(
         f"assay: sweep {board.sweep_id}: {len(report.results)} jobs, "
-        f"{len(report.results) - failed} succeeded, {failed} failed; {ran} steps ran "
+        f"{len(report.results) - len(report.failures)} succeeded, {failed} failed{skipped}; "
+        f"{ran} steps ran "
         f"in {report.duration:.2f}s",
         flush=True,
     )
@@ -38,7 +41,7 @@ def print_leaderboard(report: SweepReport, board: Leaderboard) -> None:
     for entry in board.entries:
         rank = str(entry.rank) if entry.rank else "-"
         if entry.status != "succeeded":
-            value = "failed"
+            value = entry.status
         elif entry.value is None:
             value = "n/a"
         else:

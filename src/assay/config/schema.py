@@ -35,6 +35,15 @@ class EvaluateSettings:
 
 
 @dataclass
+class SweepSettings:
+    """Multirun sweeps: the objective jobs are ranked by, and the failure policy."""
+
+    objective: str | None = None
+    direction: str = "maximize"
+    on_error: str = "keep-going"
+
+
+@dataclass
 class LocalExecutorSettings:
     """An embedded ``dask.distributed.LocalCluster``."""
 
@@ -88,15 +97,6 @@ EXECUTOR_KINDS: dict[str, type[Any]] = {
     "sequential": SequentialExecutorSettings,
 }
 STORE_KINDS: dict[str, type[Any]] = {"local": LocalStoreSettings}
-
-@dataclass
-class SweepSettings:
-    """Multirun sweeps: the objective jobs are ranked by, and the failure policy."""
-
-    objective: str | None = None
-    direction: str = "maximize"
-    on_error: str = "keep-going"
-
 
 SETTINGS_GROUPS: dict[str, type[Any]] = {
     "split": SplitSettings,

@@ -236,39 +236,46 @@ def _check_target_group(cfg: DictConfig, group: str, origin: ConfigOrigin) -> li
     return []
 
 
+_RANGES: tuple[tuple[str, Any, str], ...] = (
+    ("split.test_size", lambda v: 0 < v < 1, "a number in (0, 1)"),
+    ("evaluate.cv_folds", lambda v: v == 0 or v >= 2, "0 (off) or an integer >= 2"),
+)
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "executor.on_error": ON_ERROR_CHOICES,
+    "sweep.on_error": ON_ERROR_CHOICES,
+    "sweep.direction": DIRECTIONS,
+}
+
+
 def _check_values(cfg: DictConfig, origin: ConfigOrigin) -> list[Problem]:
     """Range and choice checks that types alone cannot express."""
     problems = []
-    checks: list[tuple[str, Any, str]] = [
-        ("split.test_size", lambda v: isinstance(v, int | float) and 0 < v < 1, "a number in (0, 1)"),
-        ("evaluate.cv_folds", lambda v: isinstance(v, int) and (v == 0 or v >= 2),
-         "0 (off) or an integer >= 2"),
-        ("executor.on_error", lambda v: v in ON_ERROR_CHOICES, one_of(ON_ERROR_CHOICES)),
-        ("sweep.on_error", lambda v: v in ON_ERROR_CHOICES, one_of(ON_ERROR_CHOICES)),
-        ("sweep.direction", lambda v: v in DIRECTIONS, one_of(DIRECTIONS)),
-    ]
-    for key, is_valid, expected in checks:
-        try:
-            value = OmegaConf.select(cfg, key, throw_on_missing=False)
-        except OmegaConfBaseException:
-            continue  # an interpolation error, reported by the group check
-        if value is None or value == "???" or is_valid(value):
-            continue
-        choices = {"executor.on_error": ON_ERROR_CHOICES, "sweep.on_error": ON_ERROR_CHOICES,
-                   "sweep.direction": DIRECTIONS}.get(key)
-        if isinstance(value, str) and choices is None:
-            continue  # a type error, reported by the group check
-        problems.append(
-            Problem(
-                f"'{key}' is out of range",
-                file=origin.where(key),
-                key=key,
-                expected=expected,
-                got=repr(value),
-                hint=did_you_mean(str(value), choices) if choices else None,
-            )
-        )
+    for key, in_range, expected in _RANGES:
+        value = _selected(cfg, key)
+        # a string here is a type error, reported by the group check
+        if isinstance(value, int | float) and not in_range(value):
+            problems.append(_out_of_range(key, value, expected, None, origin))
+    for key, choices in _CHOICES.items():
+        value = _selected(cfg, key)
+        if value is not None and value not in choices:
+            problems.append(_out_of_range(key, value, one_of(choices),
+                                          did_you_mean(str(value), choices), origin))
     return problems
+
+
+def _selected(cfg: DictConfig, key: str) -> Any:
+    """The value at ``key``; None when absent, missing, or its interpolation fails."""
+    try:
+        value = OmegaConf.select(cfg, key, throw_on_missing=False)
+    except OmegaConfBaseException:
+        return None  # an interpolation error, reported by the group check
+    return None if value == "???" else value
+
+
+def _out_of_range(key: str, value: Any, expected: str, hint: str | None,
+                  origin: ConfigOrigin) -> Problem:
+    return Problem(f"'{key}' is out of range", file=origin.where(key), key=key,
+                   expected=expected, got=repr(value), hint=hint)
 
 
 def _interpolation_problem(

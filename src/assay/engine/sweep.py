@@ -251,13 +251,18 @@ def _job_result(
 ) -> JobResult:
     job = sweep.jobs[index]
     view = sweep.job_view(index)
+    mapping = sweep.job_nodes(index)
     job_outcomes = {
-        node: _renamed(outcomes[merged], node) for node, merged in sweep.job_nodes(index).items()
+        node: _renamed(outcomes[merged], node) for node, merged in mapping.items()
         if merged in outcomes
     }
+    # A node of the job that had to run and has no outcome: the sweep stopped first.
+    stopped = any(view.statuses[node].status == RUN and node not in job_outcomes
+                  for node in mapping)
     run_id = new_run_id()
     begin_run(view, run_id, job.overrides, output_dir, started=started)
-    report = record_run(view, run_id, job_outcomes, time.time() - started, "", None)
+    report = record_run(view, run_id, job_outcomes, time.time() - started, "",
+                        "stopped" if stopped else None)
     objective = sweep.objective or DEFAULT_OBJECTIVES.get(str(job.cfg.data.get("task")))
     value = report.metrics.get(objective) if objective else None
     return JobResult(job, report, objective, float(value) if isinstance(value, int | float) else None)

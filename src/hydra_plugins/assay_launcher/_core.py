@@ -75,11 +75,17 @@ def _compose(hydra_context: HydraContext, config: DictConfig, num: int,
              overrides: Sequence[str]) -> SweepJob:
     from assay.engine.sweep import SweepJob
 
+    return SweepJob(num, tuple(overrides), _job_config(hydra_context, config, num, overrides))
+
+
+def _job_config(hydra_context: HydraContext, config: DictConfig, num: int,
+                overrides: Sequence[str]) -> DictConfig:
+    """A job's composed config with its number set, as Hydra's basic launcher makes it."""
     sweep_config = hydra_context.config_loader.load_sweep_config(config, list(overrides))
     with open_dict(sweep_config):
         sweep_config.hydra.job.id = num
         sweep_config.hydra.job.num = num
-    return SweepJob(num, tuple(overrides), sweep_config)
+    return sweep_config
 
 
 # ---------------------------------------------------------------------- assay pipelines
@@ -162,8 +168,9 @@ def _finish_job(launcher: AssayLauncher, result: JobResult, output_dir: Path,
         if result.run.failures:
             raise StepError(result.run.failures,
                             f"resume with: {command_line(result.job.overrides)}")
-        if result.run.aborted or not result.ok:
-            raise StepError([], "the sweep stopped before this job ran")
+        if not result.ok:
+            raise StepError([], f"job {result.job.describe()} did not run: the sweep stopped "
+                                "at an earlier failure (sweep.on_error=fail)")
         if wants_float:
             if result.value is None:
                 raise ValueError(f"job {result.job.describe()} has no value for the objective "
@@ -227,13 +234,18 @@ def _launch_task_functions(launcher: AssayLauncher, job_overrides: Sequence[Sequ
 def _client(launcher: AssayLauncher) -> tuple[Any, Any]:
     from distributed import Client, LocalCluster
 
+    from assay.errors import ConfigError, Problem
+
     if launcher.executor == "dask":
         if not launcher.address:
-            raise ValueError("hydra.launcher.executor=dask needs hydra.launcher.address")
+            raise ConfigError(Problem("executor=dask needs the scheduler's address",
+                                      key="hydra.launcher.address",
+                                      hint="add hydra.launcher.address=tcp://HOST:8786"))
         return Client(launcher.address), None
     if launcher.executor != "local":
-        raise ValueError(f"hydra.launcher.executor must be local, dask or sequential, "
-                         f"not {launcher.executor!r}")
+        raise ConfigError(Problem(f"unknown launcher executor {launcher.executor!r}",
+                                  key="hydra.launcher.executor",
+                                  expected="'local', 'dask' or 'sequential'"))
     cluster = LocalCluster(n_workers=launcher.n_workers, threads_per_worker=1, processes=True,
                            dashboard_address=None, host="127.0.0.1")
     return Client(cluster), cluster
@@ -246,10 +258,7 @@ def execute_job(num: int, overrides: Sequence[str], hydra_context: HydraContext,
     setup_globals()
     if singleton_state is not None:
         Singleton.set_state(singleton_state)
-    sweep_config = hydra_context.config_loader.load_sweep_config(config, list(overrides))
-    with open_dict(sweep_config):
-        sweep_config.hydra.job.id = num
-        sweep_config.hydra.job.num = num
+    sweep_config = _job_config(hydra_context, config, num, overrides)
     HydraConfig.instance().set_config(sweep_config)
     job_return = run_job(
         hydra_context=hydra_context,
