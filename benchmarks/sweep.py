@@ -1,12 +1,15 @@
 """A 12-job sweep (2 feature sets x 6 values of C) on 200,000 rows: Hydra's basic launcher
 running a plain app versus ``assay run -m`` (targets: 2.5x faster, within 1.3x of ideal).
 
-(a) ``sweep_baseline/app.py`` under Hydra's basic launcher: each job reads the Parquet
-    file, splits, fits its scaler and its model, one job after another.
+(a) ``sweep_baseline/app.py`` under Hydra's basic launcher: each job reads the data file,
+    splits, fits its scaler and its model, one job after another.
 (b) ``assay run -m`` on the same file: one merged plan, shared steps once, fits in
     parallel; on the default executor (an embedded LocalCluster) and on ``threads``.
-Each runs in a fresh store, side by side in one session. The ideal is the sum of the
-unique work (task durations recorded in the store) divided by the cores.
+The data is written twice, as Parquet (cheap to read: the fits are most of each job)
+and as CSV (reading is a real share of each job, as in most plain apps). Every variant
+runs ROUNDS times, interleaved, each assay run in a fresh store; medians are recorded.
+The ideal is the sum of the unique work (task durations recorded in the store) divided
+by the cores.
 
     python benchmarks/sweep.py
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +32,8 @@ from _results import REPO, record
 HERE = Path(__file__).resolve().parent
 ASSAY = str(Path(sys.executable).with_name("assay"))
 C_VALUES = "0.01,0.1,0.5,1.0,2.0,10.0"
+ROUNDS = 3
+EXECUTORS = ("local", "threads")
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, str]:
@@ -46,43 +52,65 @@ def unique_work(store: Path) -> float:
     return sum(dict(rows).values())
 
 
+def write_data(workdir: Path) -> None:
+    import pandas as pd
+    from sklearn.datasets import make_classification
+
+    features, labels = make_classification(200_000, 20, n_informative=10, random_state=0)
+    frame = pd.DataFrame(features, columns=[f"x{i}" for i in range(20)])
+    frame["target"] = labels
+    frame.to_parquet(workdir / "data.parquet", index=False)
+    frame.to_csv(workdir / "data.csv", index=False)
+
+
+def measure(workdir: Path, fmt: str) -> dict[str, object]:
+    """Medians over ROUNDS interleaved rounds of the baseline and each executor."""
+    data = workdir / f"data.{fmt}"
+    baseline_command = [sys.executable, str(workdir / "baseline" / "app.py"), "-m",
+                        f"path={data}", "features=standard,minmax", f"C={C_VALUES}"]
+    sweep = ["run", "-m", f"data={fmt}", f"data.path={data.name}", "data.target=target",
+             "features=standard,minmax", f"model.C={C_VALUES}"]
+    baseline: list[float] = []
+    runs: dict[str, list[tuple[float, float]]] = {e: [] for e in EXECUTORS}
+    plan_line = ""
+    for round_ in range(ROUNDS):
+        baseline.append(timed(baseline_command, workdir)[0])
+        for executor in EXECUTORS:
+            store = workdir / f".assay-{fmt}-{executor}-{round_}"
+            elapsed, stdout = timed([ASSAY, *sweep, f"executor={executor}",
+                                     f"store.root={store.name}"], workdir)
+            plan_line = next(line for line in stdout.splitlines() if "sweep of 12 jobs" in line)
+            runs[executor].append((elapsed, unique_work(store)))
+    base = statistics.median(baseline)
+    figures: dict[str, object] = {"baseline_s": round(base, 2),
+                                  "baseline_runs_s": [round(b, 2) for b in baseline]}
+    for executor, measured in runs.items():
+        elapsed = statistics.median(e for e, _ in measured)
+        ideal = statistics.median(w for _, w in measured) / (os.cpu_count() or 1)
+        figures[executor] = {
+            "seconds": round(elapsed, 2),
+            "runs_s": [round(e, 2) for e, _ in measured],
+            "speedup": round(base / elapsed, 2),
+            "ideal_s": round(ideal, 2),
+            "of_ideal": round(elapsed / ideal, 2),
+        }
+        print(f"{fmt}, assay ({executor}): {elapsed:.2f} s, {base / elapsed:.2f}x faster than "
+              f"the basic launcher ({base:.2f} s); ideal {ideal:.2f} s "
+              f"({elapsed / ideal:.2f}x of it)")
+    figures["plan"] = plan_line.removeprefix("assay: ")
+    return figures
+
+
 def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="assay-bench-sweep-"))
     try:
-        import pandas as pd
-        from sklearn.datasets import make_classification
-
-        features, labels = make_classification(200_000, 20, n_informative=10, random_state=0)
-        frame = pd.DataFrame(features, columns=[f"x{i}" for i in range(20)])
-        frame["target"] = labels
-        frame.to_parquet(workdir / "data.parquet", index=False)
+        write_data(workdir)
         shutil.copytree(REPO / "configs", workdir / "configs")
         shutil.copytree(REPO / "pipelines", workdir / "pipelines")
         shutil.copytree(HERE / "sweep_baseline", workdir / "baseline")
-
-        baseline, _ = timed([sys.executable, str(workdir / "baseline" / "app.py"), "-m",
-                             f"path={workdir / 'data.parquet'}", "features=standard,minmax",
-                             f"C={C_VALUES}"], workdir)
-        sweep = ["run", "-m", "data=parquet", "data.path=data.parquet", "data.target=target",
-                 "features=standard,minmax", f"model.C={C_VALUES}"]
-        figures = {"baseline_s": round(baseline, 2), "cores": os.cpu_count()}
-        for executor in ("local", "threads"):
-            store = f".assay-{executor}"
-            elapsed, stdout = timed([ASSAY, *sweep, f"executor={executor}",
-                                     f"store.root={store}"], workdir)
-            plan_line = next(line for line in stdout.splitlines() if "sweep of 12 jobs" in line)
-            work = unique_work(workdir / store)
-            ideal = work / (os.cpu_count() or 1)
-            figures[executor] = {
-                "seconds": round(elapsed, 2),
-                "speedup": round(baseline / elapsed, 2),
-                "unique_work_s": round(work, 2),
-                "ideal_s": round(ideal, 2),
-                "of_ideal": round(elapsed / ideal, 2),
-                "plan": plan_line.removeprefix("assay: "),
-            }
-            print(f"assay ({executor}): {elapsed:.2f} s, {baseline / elapsed:.2f}x faster than "
-                  f"the basic launcher ({baseline:.2f} s); ideal {ideal:.2f} s; {plan_line}")
+        figures: dict[str, object] = {"cores": os.cpu_count(), "rounds": ROUNDS}
+        for fmt in ("parquet", "csv"):
+            figures[fmt] = measure(workdir, fmt)
         figures["targets"] = {"speedup": 2.5, "of_ideal": 1.3}
         record("sweep", figures)
     finally:

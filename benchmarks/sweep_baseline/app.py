@@ -12,14 +12,14 @@ from omegaconf import DictConfig
 
 @hydra.main(config_path="conf", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> float:
-    """Reads the Parquet file, splits, scales, fits and returns the test ROC AUC."""
+    """Reads the data file (CSV or Parquet), splits, scales, fits and returns the test ROC AUC."""
     import pandas as pd
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-    frame = pd.read_parquet(cfg.path)
+    frame = pd.read_csv(cfg.path) if cfg.path.endswith(".csv") else pd.read_parquet(cfg.path)
     labels = frame.pop("target")
     train_x, test_x, train_y, test_y = train_test_split(
         frame, labels, test_size=0.25, random_state=0, stratify=labels

@@ -250,3 +250,13 @@ def test_an_optimiser_going_the_wrong_way_is_refused(counting: Path) -> None:
         "knobs.power=choice(1,2)", "sweep.objective=score", "executor=threads", cwd=counting))
     assert "the sweeper would minimize the objective, but sweep.direction is maximize" in stderr
     assert not (counting / "calls.log").exists()
+
+
+def test_a_sweep_on_the_embedded_cluster_lists_its_jobs_without_cluster_chatter(
+        counting: Path) -> None:
+    result = assay("run", "-m", *SWEEP[:-1], "executor=local", cwd=counting)
+    assert result.returncode == 0, result.stderr
+    assert "Launching 6 jobs" in result.stdout and "#5 : pipeline=counting" in result.stdout
+    assert "steps to run on Dask embedded LocalCluster: 2 workers" in result.stdout
+    for chatter in ("Nanny", "Scheduler at", "Register worker"):
+        assert chatter not in result.stdout + result.stderr

@@ -86,3 +86,23 @@ def test_failure_names_step_fingerprint_and_log(project: Path) -> None:
     assert failure.fingerprint == prepared.plan.node("broken").fingerprint
     assert failure.error_type == "ValueError" and failure.message == "boom"
     assert failure.log_path is not None and "ValueError: boom" in Path(failure.log_path).read_text()
+
+
+def test_embedded_cluster_workers_fork_from_one_warm_server() -> None:
+    import os
+    import sys
+
+    import psutil
+
+    def worker_state() -> tuple[int, bool]:
+        return os.getppid(), "sklearn.linear_model" in sys.modules
+
+    settings = {"kind": "local", "n_workers": 2, "dashboard_address": None}
+    with make_executor(settings) as executor:
+        client = executor.client  # type: ignore[attr-defined]
+        states = client.gather([client.submit(worker_state, pure=False, workers=[w])
+                                for w in client.scheduler_info()["workers"]])
+    parents = {parent for parent, _ in states}
+    assert len(parents) == 1 and parents != {os.getpid()}
+    assert "multiprocessing.forkserver" in " ".join(psutil.Process(parents.pop()).cmdline())
+    assert all(warm for _, warm in states)  # imported by the server before the fork

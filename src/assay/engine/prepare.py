@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assay.compiler import PipelineSpec, Plan, compile_plan, load_spec
@@ -43,6 +44,7 @@ def prepare(
     project: Project,
     store: Store | None = None,
     checked: dict[str, bool] | None = None,
+    specs: dict[Path, PipelineSpec] | None = None,
 ) -> PreparedRun:
     """Validates ``cfg``, compiles its pipeline and decides what is cached.
 
@@ -51,13 +53,19 @@ def prepare(
         project: Where configs and pipelines come from.
         store: An open store to reuse (the jobs of a sweep share one).
         checked: Verified fingerprints, shared between the jobs of a sweep.
+        specs: Pipeline specs already read, by path, shared between the jobs of a sweep.
 
     Raises:
         ConfigError, PipelineError, CompileError: for invalid input, before anything runs.
     """
     origin = origin_of(cfg, project)
     validate_config(cfg, origin)
-    spec = load_spec(project.pipeline_path(cfg.pipeline, origin.where("pipeline")))
+    path = project.pipeline_path(cfg.pipeline, origin.where("pipeline"))
+    spec = specs.get(path) if specs is not None else None
+    if spec is None:
+        spec = load_spec(path)
+        if specs is not None:
+            specs[path] = spec
     catalog, plugin_problems = default_catalog()
     for problem in plugin_problems:
         log.warning("%s", problem)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from omegaconf import OmegaConf
 
+from assay.compiler import PipelineSpec
 from assay.config.project import Project
 from assay.engine.execute import (
     RunReport,
@@ -123,9 +124,10 @@ def prepare_sweep(jobs: Sequence[SweepJob], project: Project) -> PreparedSweep:
     prepared: list[PreparedRun] = []
     store: Store | None = None
     checked: dict[str, bool] = {}
+    specs: dict[Path, PipelineSpec] = {}
     for job in jobs:
         try:
-            run = prepare(job.cfg, project, store, checked)
+            run = prepare(job.cfg, project, store, checked, specs)
         except UserError as error:
             problems.extend(
                 dataclasses.replace(p, message=f"job {job.describe()}: {p.message}")

@@ -17,6 +17,7 @@ from typing import Any
 from assay.errors import ConfigError, Problem, StepFailure
 from assay.executor.base import Callbacks, Executor, TaskGraph
 from assay.executor.task import TaskOutcome, run_task
+from assay.executor.worker_server import WARMUP_MODULE, start_worker_server
 
 
 class DistributedExecutor(Executor):
@@ -42,6 +43,7 @@ class DistributedExecutor(Executor):
         from distributed import Client, LocalCluster
 
         workers = n_workers or _cores()
+        start_worker_server()
         with warnings.catch_warnings():
             # A busy dashboard port moves to a free one; the link printed shows which.
             warnings.filterwarnings("ignore", message=r"Port \d+ is already in use")
@@ -52,7 +54,7 @@ class DistributedExecutor(Executor):
                 memory_limit=memory_limit,
                 dashboard_address=dashboard_address if dashboard_address else None,
                 host="127.0.0.1",
-                preload=["assay.executor.warmup"],
+                preload=[WARMUP_MODULE],
             )
         return cls(Client(cluster), cluster, on_error)
 

@@ -47,9 +47,14 @@ def launch(launcher: AssayLauncher, job_overrides: Sequence[Sequence[str]],
     project = getattr(launcher.task_function, PROJECT_ATTRIBUTE, None)
     if project is None:
         return _launch_task_functions(launcher, job_overrides, initial_job_idx)
+    from assay.engine.sweep import SweepJob
+    from hydra_plugins.assay_launcher.compose import JobComposer
+
     early = _start_cluster_early(launcher.config)
     try:
-        jobs = [_compose(launcher.hydra_context, launcher.config, initial_job_idx + index, o)
+        composer = JobComposer(launcher.hydra_context, launcher.config)
+        jobs = [SweepJob(initial_job_idx + index, tuple(o),
+                         composer.compose(initial_job_idx + index, o))
                 for index, o in enumerate(job_overrides)]
         return _launch_pipelines(launcher, project, jobs, early)
     except BaseException:
@@ -61,21 +66,19 @@ def launch(launcher: AssayLauncher, job_overrides: Sequence[Sequence[str]],
 def _start_cluster_early(config: DictConfig) -> EarlyExecutor | None:
     """An embedded LocalCluster starts while the jobs are composed and compiled."""
     from assay.engine.sweep import EarlyExecutor, sweep_executor_settings
+    from assay.executor.distributed import start_worker_server
 
     if OmegaConf.select(config, "executor.kind", default=None) != "local":
         return None
+    start_worker_server()
+    # Importing Dask set its loggers to INFO (it does when the root logger has handlers);
+    # Hydra's logging config, applied again, keeps cluster chatter out of the job list.
+    configure_log(config.hydra.hydra_logging, config.hydra.verbose)
     try:
         settings = sweep_executor_settings(config)
     except Exception:  # an invalid executor config is reported with the jobs' problems
         return None
     return EarlyExecutor(settings)
-
-
-def _compose(hydra_context: HydraContext, config: DictConfig, num: int,
-             overrides: Sequence[str]) -> SweepJob:
-    from assay.engine.sweep import SweepJob
-
-    return SweepJob(num, tuple(overrides), _job_config(hydra_context, config, num, overrides))
 
 
 def _job_config(hydra_context: HydraContext, config: DictConfig, num: int,
