@@ -45,7 +45,7 @@ def test_init_writes_a_project_that_runs_as_is(tmp_path: Path) -> None:
     assert ".assay/" in (starter / ".gitignore").read_text()
     run = assay("run", "executor=threads", cwd=starter)
     assert run.returncode == 0, run.stderr
-    assert "6 steps: 6 ran" in run.stdout
+    assert "7 steps: 7 ran" in run.stdout
 
 
 def test_init_refuses_to_overwrite_a_project(project: Path) -> None:

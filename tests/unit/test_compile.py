@@ -33,14 +33,16 @@ def _compile(overrides: list[str] = (), spec_text: str | None = None, tmp: Path 
                         base_dir=REPO, origin=origin_of(cfg, project))
 
 
-def test_default_plan_has_the_six_steps_wired() -> None:
+def test_default_plan_has_the_seven_steps_wired() -> None:
     plan = _compile()
-    assert plan.order() == ["load", "validate", "split", "features", "train", "evaluate"]
+    assert plan.order() == ["load", "validate", "split", "features", "train", "evaluate",
+                            "register"]
     assert plan.producers("train") == ["features", "split"]
     assert plan.node("train").params["estimator"]["_target_"] == (
         "sklearn.linear_model.LogisticRegression"
     )
-    assert len({n.fingerprint for n in plan}) == 6
+    assert plan.producers("register") == ["evaluate", "split", "train", "validate"]
+    assert len({n.fingerprint for n in plan}) == 7
 
 
 def test_fingerprints_are_stable_across_compiles() -> None:
@@ -51,7 +53,7 @@ def test_a_model_parameter_changes_only_train_and_downstream() -> None:
     before = {n.id: n.fingerprint for n in _compile()}
     after = {n.id: n.fingerprint for n in _compile(["model.C=0.5"])}
     changed = {n for n in before if before[n] != after[n]}
-    assert changed == {"train", "evaluate"}
+    assert changed == {"train", "evaluate", "register"}
 
 
 def test_cross_validation_adds_one_node_per_fold_and_a_summary() -> None:

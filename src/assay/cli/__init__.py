@@ -1,15 +1,16 @@
-"""The ``assay`` command line: ``run``, ``plan`` and ``init``.
+"""The ``assay`` command line: ``run``, ``plan``, ``init`` and the registry's commands.
 
 ``assay run`` hands its arguments to Hydra, so every Hydra flag and override works as
 in any Hydra app. Only this package maps errors to exit codes: 0 success, 1 a step
-failed, 2 invalid config, pipeline or data (a message, no traceback; ``--verbose`` or
-``HYDRA_FULL_ERROR=1`` shows it), 130 interrupted.
+failed (or a reproduction differs), 2 invalid config, pipeline, data or reference (a
+message, no traceback; ``--verbose`` or ``HYDRA_FULL_ERROR=1`` shows it), 3 a promotion
+gate refused with ``registry.require_promotion=true``, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 USAGE = """usage: assay <command> [arguments]
 
@@ -19,12 +20,53 @@ commands:
   plan [OVERRIDES...] [--json]
                               show every node of the plan, cached or to run, and why
   init DIR                    write a starter project (configs/ and pipelines/) into DIR
+  models list|show|promote|tag|diff
+                              registered model versions, their lineage and aliases
+  runs list|show              the run history
+  data list                   dataset versions and the models that used them
+  reproduce REF               re-run a version in a fresh store and verify it matches
 
 options:
   --verbose                   show full tracebacks for errors
   --version                   print the version
 
 Run `assay run --help` for the config groups and their options."""
+
+
+def _init() -> Callable[[list[str]], int]:
+    from assay.cli.init import init_command
+
+    return init_command
+
+
+def _models() -> Callable[[list[str]], int]:
+    from assay.cli.models import models_command
+
+    return models_command
+
+
+def _runs() -> Callable[[list[str]], int]:
+    from assay.cli.runs import runs_command
+
+    return runs_command
+
+
+def _data() -> Callable[[list[str]], int]:
+    from assay.cli.data import data_command
+
+    return data_command
+
+
+def _reproduce() -> Callable[[list[str]], int]:
+    from assay.cli.reproduce import reproduce_command
+
+    return reproduce_command
+
+
+COMMANDS: dict[str, Callable[[], Callable[[list[str]], int]]] = {
+    "init": _init, "models": _models, "runs": _runs, "data": _data, "reproduce": _reproduce,
+}
+"""Commands by name; each imports its module only when it runs, so start-up stays fast."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,14 +94,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from assay.cli.plan import plan_command
 
             outcome.code = plan_command(rest)
-        elif command == "init":
-            from assay.cli.init import init_command
-
-            outcome.code = init_command(rest)
+        elif command in COMMANDS:
+            outcome.code = COMMANDS[command]()(rest)
         else:
             from assay.errors import did_you_mean
 
-            hint = did_you_mean(command, ["run", "plan", "init"])
+            hint = did_you_mean(command, ["run", "plan", *COMMANDS])
             print(f"assay: unknown command '{command}'" + (f"; {hint}" if hint else ""),
                   file=sys.stderr)
             print(USAGE, file=sys.stderr)

@@ -70,6 +70,7 @@ def run_job(cfg: DictConfig, project: Project) -> dict[str, Any]:
     from assay.cli.summary import print_run_summary
     from assay.compiler.collector import freeze_long_lived
     from assay.engine import execute, prepare, raise_for_failures
+    from assay.engine.registration import raise_for_refusals
 
     hydra_cfg = HydraConfig.get()
     overrides = list(hydra_cfg.overrides.task)
@@ -84,6 +85,7 @@ def run_job(cfg: DictConfig, project: Project) -> dict[str, Any]:
     )
     print_run_summary(report, prepared)
     raise_for_failures(report, overrides)
+    raise_for_refusals(report.registrations, cfg)
     return report.metrics
 
 

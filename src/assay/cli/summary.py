@@ -33,6 +33,9 @@ def print_run_summary(report: RunReport, prepared: PreparedRun) -> None:
     shown = format_metrics(report.metrics)
     if shown:
         print(f"assay: metrics: {shown}", flush=True)
+    for registration in report.registrations:
+        for line in registration.describe():
+            print(f"assay: {line}", flush=True)
 
 
 def format_metrics(metrics: dict[str, Any]) -> str:

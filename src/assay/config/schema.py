@@ -11,10 +11,15 @@ A group with several shapes (executor, store) picks its schema by its ``kind`` k
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from omegaconf import MISSING
+
+MODEL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+MODEL_NAME_RULE = "letters, digits, '.', '_' and '-', starting with a letter or digit"
+"""Model names and aliases: they appear inside references (``NAME:v3``, ``NAME@champion``)."""
 
 
 @dataclass
@@ -41,6 +46,33 @@ class SweepSettings:
     objective: str | None = None
     direction: str = "maximize"
     on_error: str = "keep-going"
+
+
+@dataclass
+class PromotionGate:
+    """When a newly registered version becomes ``alias`` (off while ``metric`` is null).
+
+    Every condition set must hold: the metric at least ``min`` (at most ``max``), and
+    better than the version ``must_beat`` names by at least ``by``, in ``direction``.
+    """
+
+    metric: str | None = None
+    min: float | None = None
+    max: float | None = None
+    must_beat: str | None = None
+    by: float = 0.0
+    direction: str = "maximize"
+    alias: str = "champion"
+
+
+@dataclass
+class RegistrySettings:
+    """Model versions: the name they are registered under, tags, the promotion gate."""
+
+    name: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    promote: PromotionGate = field(default_factory=PromotionGate)
+    require_promotion: bool = False
 
 
 @dataclass
@@ -102,10 +134,11 @@ SETTINGS_GROUPS: dict[str, type[Any]] = {
     "split": SplitSettings,
     "evaluate": EvaluateSettings,
     "sweep": SweepSettings,
+    "registry": RegistrySettings,
 }
 """Groups with a single shape."""
 
-OPTIONAL_GROUPS: frozenset[str] = frozenset({"sweep"})
+OPTIONAL_GROUPS: frozenset[str] = frozenset({"sweep", "registry"})
 """Groups a project may leave out; their schema defaults apply."""
 
 DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")

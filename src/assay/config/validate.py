@@ -15,6 +15,8 @@ from assay.config.project import display_path
 from assay.config.schema import (
     DIRECTIONS,
     KIND_GROUPS,
+    MODEL_NAME_PATTERN,
+    MODEL_NAME_RULE,
     ON_ERROR_CHOICES,
     OPTIONAL_GROUPS,
     SETTINGS_GROUPS,
@@ -244,7 +246,11 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "executor.on_error": ON_ERROR_CHOICES,
     "sweep.on_error": ON_ERROR_CHOICES,
     "sweep.direction": DIRECTIONS,
+    "registry.promote.direction": DIRECTIONS,
 }
+_NAMES: tuple[str, ...] = ("registry.name", "registry.promote.alias", "registry.promote.must_beat")
+"""Keys naming a registered model or an alias: they appear in references (NAME@ALIAS)."""
+
 
 
 def _check_values(cfg: DictConfig, origin: ConfigOrigin) -> list[Problem]:
@@ -260,6 +266,19 @@ def _check_values(cfg: DictConfig, origin: ConfigOrigin) -> list[Problem]:
         if value is not None and value not in choices:
             problems.append(_out_of_range(key, value, one_of(choices),
                                           did_you_mean(str(value), choices), origin))
+    for key in _NAMES:
+        value = _selected(cfg, key)
+        if isinstance(value, str) and not MODEL_NAME_PATTERN.match(value):
+            problems.append(Problem(f"'{key}' is not a valid name", file=origin.where(key),
+                                    key=key, expected=MODEL_NAME_RULE, got=repr(value)))
+    if _selected(cfg, "registry.require_promotion") is True and not _selected(
+            cfg, "registry.promote.metric"):
+        key = "registry.promote.metric"
+        problems.append(Problem(
+            "registry.require_promotion is true but no promotion gate is set",
+            file=origin.where(key), key=key, expected="the metric the gate compares",
+            hint="add registry.promote.metric=roc_auc (and min, must_beat, ...) or drop "
+                 "registry.require_promotion"))
     return problems
 
 

@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 
 from assay.compiler.plan import Plan
 from assay.engine.prepare import PreparedRun
+from assay.engine.registration import Registration, register_run
 from assay.errors import StepError, StepFailure
 from assay.executor import (
     Callbacks,
@@ -42,6 +43,7 @@ class RunReport:
     executor: str = ""
     failures: list[StepFailure] = field(default_factory=list)
     aborted: bool = False  # ended by an exception (interrupt, lost cluster) rather than by its tasks
+    registrations: list[Registration] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         """How many nodes ended with ``status`` (ran, cached, failed, skipped)."""
@@ -96,6 +98,7 @@ def execute(
         report = record_run(prepared, run_id, outcomes, time.perf_counter() - started,
                             description, aborted)
     write_metrics(report.metrics, output_dir)
+    report.registrations = register_run(prepared, run_id, report.records, overrides)
     return report
 
 

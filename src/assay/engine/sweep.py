@@ -29,6 +29,7 @@ from assay.engine.execute import (
 )
 from assay.engine.merge import MergedPlan, merge_plans
 from assay.engine.prepare import PreparedRun, prepare
+from assay.engine.registration import register_run
 from assay.errors import ConfigError, Problem, UserError
 from assay.executor import Callbacks, Executor, TaskOutcome
 from assay.executor.cache import CACHED, RUN, NodeStatus
@@ -265,6 +266,7 @@ def _job_result(
     begin_run(view, run_id, job.overrides, output_dir, started=started)
     report = record_run(view, run_id, job_outcomes, time.time() - started, "",
                         "stopped" if stopped else None)
+    report.registrations = register_run(view, run_id, report.records, job.overrides)
     objective = sweep.objective or DEFAULT_OBJECTIVES.get(str(job.cfg.data.get("task")))
     value = report.metrics.get(objective) if objective else None
     return JobResult(job, report, objective, float(value) if isinstance(value, int | float) else None)

@@ -1,4 +1,5 @@
-"""Run metadata in SQLite: runs, tasks, node history and cached file hashes.
+"""Run metadata in SQLite: runs, tasks, node history, cached file hashes, sweeps and the
+model registry's tables (written through :mod:`assay.registry.versions`).
 
 WAL mode lets readers work while one run writes; every write is a short
 transaction retried while another process holds the lock, so concurrent runs on
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 
 from assay.errors import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _T = TypeVar("_T")
 
 _SCHEMA = """
@@ -96,6 +97,64 @@ CREATE TABLE IF NOT EXISTS sweep_jobs (
     metrics TEXT,
     error TEXT,
     PRIMARY KEY (sweep_id, job)
+);
+CREATE TABLE IF NOT EXISTS model_versions (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    created REAL NOT NULL,
+    run_id TEXT NOT NULL,
+    pipeline TEXT NOT NULL,
+    register_fingerprint TEXT NOT NULL,
+    model_fingerprint TEXT NOT NULL,
+    model_sha256 TEXT NOT NULL,
+    estimator TEXT,
+    task TEXT,
+    config TEXT NOT NULL,
+    overrides TEXT NOT NULL,
+    fingerprints TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    code TEXT NOT NULL,
+    packages TEXT NOT NULL,
+    PRIMARY KEY (name, version),
+    UNIQUE (name, register_fingerprint)
+);
+CREATE TABLE IF NOT EXISTS model_datasets (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    node TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    source TEXT,
+    rows INTEGER,
+    columns TEXT,
+    PRIMARY KEY (name, version, role)
+);
+CREATE INDEX IF NOT EXISTS model_datasets_by_fingerprint ON model_datasets(fingerprint);
+CREATE TABLE IF NOT EXISTS model_aliases (
+    name TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated REAL NOT NULL,
+    PRIMARY KEY (name, alias)
+);
+CREATE TABLE IF NOT EXISTS model_tags (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (name, version, key)
+);
+CREATE TABLE IF NOT EXISTS promotions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    alias TEXT NOT NULL,
+    promoted INTEGER NOT NULL,
+    previous INTEGER,
+    reasons TEXT NOT NULL,
+    gate TEXT NOT NULL,
+    run_id TEXT,
+    decided REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS file_hashes (
     path TEXT PRIMARY KEY,
@@ -272,6 +331,13 @@ class MetadataStore:
             " ORDER BY recorded DESC LIMIT 1",
             (pipeline, node),
         ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def components(self, pipeline: str, node: str, fingerprint: str) -> dict[str, Any] | None:
+        """What one recorded fingerprint of a node was made of."""
+        row = self.connection.execute(
+            "SELECT components FROM node_history WHERE pipeline = ? AND node = ?"
+            " AND fingerprint = ?", (pipeline, node, fingerprint)).fetchone()
         return json.loads(row[0]) if row else None
 
     # ------------------------------------------------------------------ file hashes

@@ -1,0 +1,31 @@
+"""``assay data list``: the dataset versions models were trained and tested on."""
+
+from __future__ import annotations
+
+from assay.cli.output import open_store, parser, print_json, table, when
+from assay.errors import ConfigError, Problem
+
+
+def data_command(args: list[str]) -> int:
+    """``assay data list [--json] [--store DIR]``."""
+    if not args or args[0] in ("-h", "--help"):
+        print("usage: assay data list [--json] [--store DIR]\n\n"
+              "  list    dataset versions (by fingerprint) and the model versions that used them")
+        return 0 if args else 2
+    if args[0] != "list":
+        raise ConfigError(Problem(f"unknown data command '{args[0]}'", expected="list"))
+    from assay.registry import ModelRegistry
+
+    options = parser("assay data list", "List dataset versions.").parse_args(args[1:])
+    uses = ModelRegistry(open_store(options.store).metadata).dataset_uses()
+    if options.json:
+        print_json(uses)
+        return 0
+    if not uses:
+        print("no dataset versions yet: they are recorded when a model is registered")
+        return 0
+    print(table(["dataset", "role", "fingerprint", "rows", "columns", "first used", "models"],
+                [[u["source"] or u["node"], u["role"], u["fingerprint"][:12], u["rows"],
+                  len(u["columns"]), when(u["first_used"]), ", ".join(u["models"])]
+                 for u in uses]))
+    return 0

@@ -1,0 +1,26 @@
+"""The model registry: immutable versions with their lineage, aliases, tags and gates."""
+
+from assay.registry.gate import GateDecision, decide_promotion
+from assay.registry.refs import LATEST, Reference, parse_reference
+from assay.registry.versions import (
+    DatasetUse,
+    ModelRegistry,
+    ModelVersion,
+    NewVersion,
+    Promotion,
+    RegistryError,
+)
+
+__all__ = [
+    "LATEST",
+    "DatasetUse",
+    "GateDecision",
+    "ModelRegistry",
+    "ModelVersion",
+    "NewVersion",
+    "Promotion",
+    "Reference",
+    "RegistryError",
+    "decide_promotion",
+    "parse_reference",
+]
