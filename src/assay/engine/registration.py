@@ -95,8 +95,13 @@ def registry_settings(cfg: Any) -> dict[str, Any]:
 
 
 def register_run(prepared: PreparedRun, run_id: str, records: Sequence[TaskRecord],
-                 overrides: Sequence[str]) -> list[Registration]:
-    """Registers every register node of the run that ran or came from cache."""
+                 overrides: Sequence[str],
+                 code: Mapping[str, Any] | None = None) -> list[Registration]:
+    """Registers every register node of the run that ran or came from cache.
+
+    ``code`` is the project's git state when the caller already read it (the jobs of a
+    sweep share one reading instead of asking git once per job).
+    """
     done = {r.node for r in records if r.status in ("ran", "cached")}
     nodes = [n for n in prepared.plan if n.step == REGISTER_STEP and n.id in done]
     if not nodes:
@@ -109,8 +114,8 @@ def register_run(prepared: PreparedRun, run_id: str, records: Sequence[TaskRecor
         "config": _resolved_yaml(prepared.cfg),
         "overrides": list(overrides),
         "fingerprints": {n.id: n.fingerprint for n in prepared.plan},
-        "code": code_state(prepared.project.root),
-        "packages": package_versions(),
+        "code": code if code is not None else code_state(prepared.project.root),
+        "packages": dict(package_versions()),
         "tags": {str(k): str(v) for k, v in (settings.get("tags") or {}).items()},
     }
     registrations = []

@@ -33,6 +33,7 @@ from assay.engine.registration import register_run
 from assay.errors import ConfigError, Problem, UserError
 from assay.executor import Callbacks, Executor, TaskOutcome
 from assay.executor.cache import CACHED, RUN, NodeStatus
+from assay.registry.lineage import code_state
 from assay.store import Store
 
 if TYPE_CHECKING:
@@ -212,10 +213,11 @@ def execute_sweep(
         for i in range(len(sweep.jobs))
     ]
     results: dict[int, JobResult] = {}
+    code = code_state(sweep.prepared[0].project.root) if sweep.prepared else None
 
     def complete(index: int) -> None:
         results[index] = _job_result(sweep, index, outcomes, started_wall,
-                                     (output_dirs or {}).get(index))
+                                     (output_dirs or {}).get(index), code)
         on_job_done(index, results[index])
 
     def finished(outcome: TaskOutcome) -> None:
@@ -251,6 +253,7 @@ def _job_result(
     outcomes: Mapping[str, TaskOutcome],
     started: float,
     output_dir: Path | None,
+    code: Mapping[str, Any] | None,
 ) -> JobResult:
     job = sweep.jobs[index]
     view = sweep.job_view(index)
@@ -266,7 +269,7 @@ def _job_result(
     begin_run(view, run_id, job.overrides, output_dir, started=started)
     report = record_run(view, run_id, job_outcomes, time.time() - started, "",
                         "stopped" if stopped else None)
-    report.registrations = register_run(view, run_id, report.records, job.overrides)
+    report.registrations = register_run(view, run_id, report.records, job.overrides, code)
     objective = sweep.objective or DEFAULT_OBJECTIVES.get(str(job.cfg.data.get("task")))
     value = report.metrics.get(objective) if objective else None
     return JobResult(job, report, objective, float(value) if isinstance(value, int | float) else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 import subprocess
 from importlib import metadata
@@ -12,6 +13,7 @@ PACKAGES: tuple[str, ...] = ("assay", "scikit-learn", "torch", "pandas", "numpy"
 """The distributions whose versions change what a model is (torch: None when absent)."""
 
 
+@functools.cache
 def package_versions() -> dict[str, str | None]:
     """Python's version and each of :data:`PACKAGES`' (read from metadata, not imported)."""
     versions: dict[str, str | None] = {"python": platform.python_version()}
