@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from assay.artifacts import Dataset, Metrics
-from assay.catalog import Interval, step
+from assay.catalog import Interval, Resources, step
 
 
 @step(outputs={"metrics": Metrics})
@@ -36,3 +37,15 @@ def sample_rows(data: Dataset) -> Metrics:
 def sample_fail(upstream: Metrics, *, message: str = "boom") -> Metrics:
     """Always fails, to exercise failure policies."""
     raise ValueError(message)
+
+
+def _gpu_if_asked(params: Mapping[str, Any]) -> Resources:
+    return Resources(gpu=1) if params.get("gpu") else Resources()
+
+
+@step(outputs={"metrics": Metrics}, resources=_gpu_if_asked)
+def sample_where(*, gpu: int = 0, item: int = 0) -> Metrics:
+    """The name of the Dask worker that ran it; a non-zero ``gpu`` asks for a GPU."""
+    from distributed import get_worker
+
+    return Metrics({"worker": str(get_worker().name), "gpu": gpu, "item": item})

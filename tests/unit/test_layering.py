@@ -33,6 +33,10 @@ def test_compiling_imports_neither_dask_nor_scikit_learn_nor_torch() -> None:
         plan = compile_plan(load_spec(project.pipeline_path("train")), cfg, catalog,
                             hash_file=lambda p: "h", base_dir=project.root)
         assert len(plan) == 11
+        cfg = compose(project, ["model=mlp", "model.device=cuda"])  # torch, checked statically
+        plan = compile_plan(load_spec(project.pipeline_path("train")), cfg, catalog,
+                            hash_file=lambda p: "h", base_dir=project.root)
+        assert plan.node("train").resources.gpu == 1
         heavy = [m for m in ("sklearn", "dask", "distributed", "torch", "pandas")
                  if m in sys.modules]
         print(heavy)

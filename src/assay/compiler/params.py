@@ -78,8 +78,20 @@ def check_targets(params: Mapping[str, Any], locate: Locate) -> list[Problem]:
     """Problems with every ``_target_`` config nested anywhere in ``params``."""
     problems = []
     for path, config in find_targets(params):
-        problems.extend(_check_target(path, config, locate))
+        problems.extend(_check_target(path, config, locate, _built_by_owner(params, path)))
     return problems
+
+
+def _built_by_owner(params: Mapping[str, Any], path: list[str]) -> bool:
+    """Whether an enclosing target config says ``_recursive_: false``: the object it builds
+    instantiates this one itself, adding arguments of its own (an optimizer receives the
+    model's parameters), so only the names given here can be checked."""
+    node: Any = params
+    for key in path[:-1]:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+        if isinstance(node, Mapping) and node.get("_recursive_") is False:
+            return True
+    return False
 
 
 def find_targets(value: Any, path: list[str] | None = None) -> Iterator[tuple[list[str], dict[str, Any]]]:
@@ -95,7 +107,8 @@ def find_targets(value: Any, path: list[str] | None = None) -> Iterator[tuple[li
             yield from find_targets(child, [*path, str(index)])
 
 
-def _check_target(path: list[str], config: Mapping[str, Any], locate: Locate) -> list[Problem]:
+def _check_target(path: list[str], config: Mapping[str, Any], locate: Locate,
+                  built_by_owner: bool = False) -> list[Problem]:
     target = config["_target_"]
     try:
         info = inspect_target(target)
@@ -116,7 +129,7 @@ def _check_target(path: list[str], config: Mapping[str, Any], locate: Locate) ->
             )
         ]
     problems = []
-    partial = bool(config.get("_partial_"))
+    partial = bool(config.get("_partial_")) or built_by_owner
     given = [k for k in config if k not in HYDRA_KEYS]
     for name in given:
         if not info.accepts(name):

@@ -85,6 +85,7 @@ class LocalExecutorSettings:
     memory_limit: str = "auto"
     dashboard_address: str | None = "127.0.0.1:8787"
     on_error: str = "fail"
+    gpu_workers: int | None = None
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from omegaconf import OmegaConf
 
 from assay.compiler.plan import Plan
+from assay.engine.gpus import check_gpus
 from assay.engine.prepare import PreparedRun
 from assay.engine.registration import Registration, register_run
 from assay.errors import StepError, StepFailure
@@ -146,6 +147,7 @@ def run_tasks(
         extra.finished(outcome)
 
     with ready or make_executor(settings) as executor:
+        check_gpus(plan, to_run, executor.gpu_capacity)
         description = executor.describe()
         if announce:
             announce(description)

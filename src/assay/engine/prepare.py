@@ -7,11 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from omegaconf import OmegaConf
+
 from assay.compiler import PipelineSpec, Plan, compile_plan, load_spec
 from assay.config.compose import origin_of
 from assay.config.project import Project
 from assay.config.validate import ConfigOrigin, validate_config
+from assay.engine.gpus import check_gpus
 from assay.executor.cache import RUN, NodeStatus, decide
+from assay.executor.gpus import planned_gpus
 from assay.steps import default_catalog
 from assay.store import Store
 
@@ -75,5 +79,9 @@ def prepare(
     plan = compile_plan(
         spec, cfg, catalog, hash_file=store.hash_file, base_dir=project.root, origin=origin
     )
-    return PreparedRun(cfg, project, origin, spec, plan, decide(plan, store, checked), store)
+    statuses = decide(plan, store, checked)
+    settings = OmegaConf.to_container(cfg.executor, resolve=True)
+    check_gpus(plan, [n for n, s in statuses.items() if s.status == RUN],
+               lambda: planned_gpus(settings), origin)  # type: ignore[arg-type]
+    return PreparedRun(cfg, project, origin, spec, plan, statuses, store)
 

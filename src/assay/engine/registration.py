@@ -157,6 +157,7 @@ def _new_version(prepared: PreparedRun, node: PlanNode, shared: Mapping[str, Any
         estimator=record.get("estimator"),
         task=record.get("task"),
         metrics=record.get("metrics", {}),
+        training=record.get("training"),
         datasets=datasets,
         **shared,
     )

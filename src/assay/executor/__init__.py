@@ -29,6 +29,7 @@ def make_executor(settings: Mapping[str, Any]) -> Executor:
             memory_limit=settings.get("memory_limit", "auto"),
             dashboard_address=settings.get("dashboard_address"),
             on_error=on_error,
+            gpu_workers=settings.get("gpu_workers"),
         )
     if kind == "dask":
         from assay.executor.distributed import DistributedExecutor

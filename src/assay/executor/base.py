@@ -82,6 +82,12 @@ class Executor(ABC):
         """One line about where tasks run (shown before a run)."""
         return self.name
 
+    def gpu_capacity(self) -> int:
+        """How many GPUs tasks can be given: in-process executors have the machine's."""
+        from assay.executor.gpus import machine_gpus
+
+        return machine_gpus()
+
     def close(self) -> None:  # noqa: B027  (most executors hold nothing to release)
         """Releases what the executor started (cluster, client)."""
 

@@ -38,11 +38,20 @@ class DistributedExecutor(Executor):
         memory_limit: str = "auto",
         dashboard_address: str | None = None,
         on_error: str = "fail",
+        gpu_workers: int | None = None,
     ) -> DistributedExecutor:
-        """Starts an embedded LocalCluster sized to the machine."""
+        """Starts an embedded LocalCluster sized to the machine.
+
+        Besides the CPU workers, one worker per GPU (``gpu_workers``, default: the
+        NVIDIA GPUs found) offers the Dask resource ``GPU=1`` and sees only its own
+        device through ``CUDA_VISIBLE_DEVICES``.
+        """
         from distributed import Client, LocalCluster
 
+        from assay.executor.gpus import machine_gpus
+
         workers = n_workers or _cores()
+        gpus = machine_gpus() if gpu_workers is None else gpu_workers
         start_worker_server()
         with warnings.catch_warnings():
             # A busy dashboard port moves to a free one; the link printed shows which.
@@ -56,7 +65,11 @@ class DistributedExecutor(Executor):
                 host="127.0.0.1",
                 preload=[WARMUP_MODULE],
             )
-        return cls(Client(cluster), cluster, on_error)
+        client = Client(cluster)
+        if gpus:
+            _add_gpu_workers(cluster, gpus)
+            client.wait_for_workers(workers + gpus, timeout=120)
+        return cls(client, cluster, on_error)
 
     @classmethod
     def connect(cls, address: str, timeout: float = 10.0, on_error: str = "fail") -> DistributedExecutor:
@@ -80,6 +93,11 @@ class DistributedExecutor(Executor):
                 )
             ) from error
         return cls(client, None, on_error)
+
+    def gpu_capacity(self) -> int:
+        """GPUs the cluster's workers offer (their ``GPU`` resources, summed)."""
+        workers = self.client.scheduler_info().get("workers", {}).values()
+        return int(sum(w.get("resources", {}).get("GPU", 0) for w in workers))
 
     def describe(self) -> str:
         info = self.client.scheduler_info()
@@ -152,6 +170,19 @@ def _crashed(graph: TaskGraph, node: str, error: object) -> TaskOutcome:
         log_path=spec.log_path,
     )
     return TaskOutcome(node, "failed", time.time(), 0.0, failure)
+
+
+def _add_gpu_workers(cluster: Any, gpus: int) -> None:
+    """One more worker per GPU, each offering ``GPU=1`` and seeing only its device."""
+    for index in range(gpus):
+        spec = cluster.new_worker_spec()  # the options of the cluster's CPU workers
+        (_, worker), = spec.items()
+        options = dict(worker["options"])
+        options["resources"] = {"GPU": 1}
+        options["env"] = {**options.get("env", {}), "CUDA_VISIBLE_DEVICES": str(index)}
+        options["name"] = f"gpu-{index}"
+        cluster.worker_spec[f"gpu-{index}"] = {**worker, "options": options}
+    cluster.scale(len(cluster.worker_spec))  # starts the workers the spec now lists
 
 
 def _cores() -> int:

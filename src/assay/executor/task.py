@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import shutil
 import time
 import traceback
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ from assay.artifacts import Dataset
 from assay.catalog import Step
 from assay.errors import Problem, StepFailure, UserError
 from assay.executor.logs import task_log
+from assay.runtime import running_task
 from assay.store.artifacts import ArtifactStore
 
 
@@ -83,7 +85,9 @@ def run_task(spec: TaskSpec, *upstream: TaskOutcome) -> TaskOutcome:
             _limit_threads(spec.threads)
             declared = resolve_step(spec.reference)
             inputs = {i.name: _load(store, i) for i in spec.inputs}
-            values = declared.call(inputs, dict(spec.params))
+            resume = store.resume_dir(spec.fingerprint)
+            with running_task(resume):
+                values = declared.call(inputs, dict(spec.params))
             _check_outputs(spec, values)
             links = _passed_through(spec, inputs, values)
             manifest = store.write(
@@ -100,6 +104,7 @@ def run_task(spec: TaskSpec, *upstream: TaskOutcome) -> TaskOutcome:
             return TaskOutcome(spec.node, "failed", started, time.time() - started,
                                _failure(spec, error))
         log.info("step %s finished in %.3fs", spec.node, duration)
+    shutil.rmtree(resume, ignore_errors=True)  # the outputs are stored: nothing to resume
     directory = store.entry_dir(spec.fingerprint)
     outputs = {
         name: {"kind": r.kind, "codec": r.codec, "path": str(directory / r.file),

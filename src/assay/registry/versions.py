@@ -19,7 +19,7 @@ from assay.errors import Problem, UserError, did_you_mean
 from assay.registry.refs import LATEST, Reference, parse_reference
 from assay.store.metadata import MetadataStore
 
-_JSON_COLUMNS = ("overrides", "fingerprints", "metrics", "code", "packages")
+_JSON_COLUMNS = ("overrides", "fingerprints", "metrics", "code", "packages", "training")
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class NewVersion:
     packages: Mapping[str, str | None]
     datasets: tuple[DatasetUse, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    training: Mapping[str, Any] | None = None  # a torch model's per-epoch curve
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class ModelVersion(NewVersion):
                          for d in self.datasets],
             "fingerprints": dict(self.fingerprints), "overrides": list(self.overrides),
             "code": dict(self.code), "packages": dict(self.packages), "config": self.config,
+            "training": self.training,
         }
 
 
@@ -141,13 +143,13 @@ class ModelRegistry:
         tx.execute(
             "INSERT INTO model_versions (name, version, created, run_id, pipeline,"
             " register_fingerprint, model_fingerprint, model_sha256, estimator, task, config,"
-            " overrides, fingerprints, metrics, code, packages)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " overrides, fingerprints, metrics, code, packages, training)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (new.name, version, time.time(), new.run_id, new.pipeline, new.register_fingerprint,
              new.model_fingerprint, new.model_sha256, new.estimator, new.task, new.config,
              json.dumps(new.overrides), json.dumps(dict(new.fingerprints), sort_keys=True),
              json.dumps(dict(new.metrics)), json.dumps(dict(new.code)),
-             json.dumps(dict(new.packages))))
+             json.dumps(dict(new.packages)), json.dumps(new.training)))
         tx.executemany(
             "INSERT INTO model_datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [(new.name, version, d.role, d.node, d.fingerprint, d.source, d.rows,
@@ -199,7 +201,7 @@ class ModelRegistry:
         for row in rows:
             data = dict(row)
             for column in _JSON_COLUMNS:
-                data[column] = json.loads(data[column])
+                data[column] = json.loads(data[column]) if data[column] is not None else None
             name, number = data["name"], data["version"]
             datasets = tuple(
                 DatasetUse(d["role"], d["node"], d["fingerprint"], d["source"], d["rows"],

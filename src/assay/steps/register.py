@@ -47,6 +47,7 @@ def register_model(
         "datasets": {"data": describe_dataset(data), "train": describe_dataset(train),
                      "test": describe_dataset(test)},
         "metrics": dict(metrics),
+        "training": _training(estimator),
     })
 
 
@@ -57,6 +58,16 @@ def describe_dataset(data: Dataset) -> dict[str, Any]:
         "rows": len(data.frame),
         "columns": {str(c): str(t) for c, t in data.frame.dtypes.items()},
     }
+
+
+def _training(estimator: Any) -> dict[str, Any] | None:
+    """A torch model's per-epoch curve and how it was trained; None for other models."""
+    history = getattr(estimator, "history_", None)
+    if history is None:
+        return None
+    return {"history": list(history), "best_epoch": getattr(estimator, "best_epoch_", None),
+            "device": getattr(estimator, "trained_on_", None),
+            "resumed_from_epoch": getattr(estimator, "resumed_from_epoch_", None)}
 
 
 def _final_estimator(model: Any) -> Any:
@@ -71,5 +82,6 @@ def _public_path(cls: type) -> str:
 
 
 def _default_name(estimator: Any) -> str:
-    """``LogisticRegression`` → ``logistic-regression``."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", type(estimator).__name__).lower()
+    """``LogisticRegression`` → ``logistic-regression``, ``MLPClassifier`` → ``mlp-classifier``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-",
+                  type(estimator).__name__).lower()

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from assay.artifacts import Dataset, Model, Transformer
-from assay.catalog import Target, step
+from assay.catalog import Resources, Target, step
 from assay.errors import ConfigError, DataError, Problem
 from assay.steps.instantiate import build
 
 
-@step(outputs={"model": Model})
+def needs_gpu(params: Mapping[str, Any]) -> Resources:
+    """A GPU when the estimator's ``device`` is CUDA (``cuda`` or ``cuda:N``); ``auto``
+    runs wherever the scheduler puts it and uses a GPU only if that worker has one."""
+    estimator = params.get("estimator")
+    device = str(estimator.get("device", "")) if isinstance(estimator, Mapping) else ""
+    return Resources(gpu=1) if device.startswith("cuda") else Resources()
+
+
+@step(outputs={"model": Model}, resources=needs_gpu)
 def train_model(data: Dataset, features: Transformer, *, estimator: Target) -> Model:
     """Fits the configured estimator on the transformed training data.
 

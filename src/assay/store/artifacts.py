@@ -90,6 +90,10 @@ class ArtifactStore:
         """``artifacts/ab/abcdef…``: sharded so no directory grows too large."""
         return self.artifacts / fingerprint[:2] / fingerprint
 
+    def resume_dir(self, fingerprint: str) -> Path:
+        """Where a running task keeps state to resume from if it is killed (checkpoints)."""
+        return self.root / "resume" / fingerprint[:2] / fingerprint
+
     def manifest(self, fingerprint: str) -> Manifest | None:
         """The entry's manifest, or None when absent or unreadable."""
         path = self.entry_dir(fingerprint) / MANIFEST

@@ -115,6 +115,7 @@ CREATE TABLE IF NOT EXISTS model_versions (
     metrics TEXT NOT NULL,
     code TEXT NOT NULL,
     packages TEXT NOT NULL,
+    training TEXT,
     PRIMARY KEY (name, version),
     UNIQUE (name, register_fingerprint)
 );
