@@ -25,7 +25,8 @@ def test_hydra_info_and_help_work(project: Path) -> None:
     helped = assay("run", "--help", cwd=project)
     assert helped.returncode == 0
     assert "assay run: compile the configured pipeline" in helped.stdout
-    assert "model: hist_gbm, hist_gbm_regressor, logistic, random_forest, ridge" in helped.stdout
+    assert ("model: hist_gbm, hist_gbm_regressor, logistic, mlp, mlp_regressor, random_forest, "
+            "ridge, torch") in helped.stdout
 
 
 def test_top_level_help_version_and_unknown_command(project: Path) -> None:
