@@ -108,19 +108,32 @@ def register_run(prepared: PreparedRun, run_id: str, records: Sequence[TaskRecor
         return []
     settings = registry_settings(prepared.cfg)
     registry = ModelRegistry(prepared.store.metadata)
-    shared = {
-        "run_id": run_id,
-        "pipeline": prepared.plan.pipeline,
-        "config": _resolved_yaml(prepared.cfg),
-        "overrides": list(overrides),
-        "fingerprints": {n.id: n.fingerprint for n in prepared.plan},
-        "code": code if code is not None else code_state(prepared.project.root),
-        "packages": dict(package_versions()),
-        "tags": {str(k): str(v) for k, v in (settings.get("tags") or {}).items()},
-    }
+    shared: dict[str, Any] = {}
+
+    def lineage() -> dict[str, Any]:
+        # Read only when a version is new: an unchanged plan's re-run skips git and the
+        # package metadata scan (~0.2 s) and just reports its version.
+        if not shared:
+            shared.update({
+                "run_id": run_id,
+                "pipeline": prepared.plan.pipeline,
+                "config": _resolved_yaml(prepared.cfg),
+                "overrides": list(overrides),
+                "fingerprints": {n.id: n.fingerprint for n in prepared.plan},
+                "code": code if code is not None else code_state(prepared.project.root),
+                "packages": dict(package_versions()),
+                "tags": {str(k): str(v) for k, v in (settings.get("tags") or {}).items()},
+            })
+        return shared
+
     registrations = []
     for node in nodes:
-        version, created = registry.register(_new_version(prepared, node, shared))
+        record = prepared.store.artifacts.read(node.fingerprint, "record")
+        version = registry.find(str(record["name"]), node.fingerprint)
+        created = False
+        if version is None:
+            version, created = registry.register(_new_version(prepared, node, record,
+                                                              lineage()))
         registrations.append(_through_gate(registry, settings["promote"], version, created,
                                            run_id))
     return registrations
@@ -133,9 +146,9 @@ def raise_for_refusals(registrations: Sequence[Registration], cfg: Any) -> None:
         raise PromotionRefused(refused)
 
 
-def _new_version(prepared: PreparedRun, node: PlanNode, shared: Mapping[str, Any]) -> NewVersion:
+def _new_version(prepared: PreparedRun, node: PlanNode, record: Mapping[str, Any],
+                 shared: Mapping[str, Any]) -> NewVersion:
     store, plan = prepared.store, prepared.plan
-    record = store.artifacts.read(node.fingerprint, "record")
     sources = {b.name: b.sources[0] for b in node.inputs if b.sources}
     model = sources["model"]
     model_fingerprint = plan.node(model.node).fingerprint

@@ -157,6 +157,12 @@ class ModelRegistry:
         tx.executemany("INSERT INTO model_tags VALUES (?, ?, ?, ?)",
                        [(new.name, version, k, str(v)) for k, v in new.tags.items()])
 
+    def find(self, name: str, register_fingerprint: str) -> ModelVersion | None:
+        """The version the register step with this fingerprint made, if any."""
+        found = self._versions("WHERE v.name = ? AND v.register_fingerprint = ?",
+                               (name, register_fingerprint))
+        return found[0] if found else None
+
     def get(self, name: str, version: int) -> ModelVersion:
         """One version by name and number."""
         found = self._versions("WHERE v.name = ? AND v.version = ?", (name, version))
