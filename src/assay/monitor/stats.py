@@ -66,7 +66,7 @@ def default_test(reference_rows: int, numeric: bool, distinct: int) -> str:
 def ks_test(reference: ArrayLike, current: ArrayLike) -> tuple[float, float]:
     """Two-sample Kolmogorov-Smirnov: (statistic, p-value), as ``scipy.stats.ks_2samp``
     (which it calls: the exact small-sample distribution is scipy's to get right)."""
-    from scipy.stats import ks_2samp
+    from scipy.stats import ks_2samp  # type: ignore[import-untyped]
 
     result = ks_2samp(np.asarray(reference, dtype=float), np.asarray(current, dtype=float))
     return float(result.statistic), float(result.pvalue)
@@ -75,7 +75,7 @@ def ks_test(reference: ArrayLike, current: ArrayLike) -> tuple[float, float]:
 def chisquare_test(reference_counts: ArrayLike, current_counts: ArrayLike) -> tuple[float, float]:
     """Chi-square of the current counts against the reference proportions scaled to the
     current total (Evidently's form): (statistic, p-value)."""
-    from scipy.special import chdtrc
+    from scipy.special import chdtrc  # type: ignore[import-untyped]
 
     ref = np.asarray(reference_counts, dtype=float)
     cur = np.asarray(current_counts, dtype=float)
@@ -164,14 +164,14 @@ def corrected(p_values: Sequence[float], method: str | None) -> list[float]:
     (Benjamini-Hochberg) or None (unchanged)."""
     values = np.asarray(p_values, dtype=float)
     if method is None or len(values) == 0:
-        return values.tolist()
+        return [float(v) for v in values]
     if method == "bonferroni":
-        return np.minimum(values * len(values), 1.0).tolist()
+        return [float(v) for v in np.minimum(values * len(values), 1.0)]
     if method == "bh":
         order = np.argsort(values)
         ranked = values[order] * len(values) / np.arange(1, len(values) + 1)
         adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
         out = np.empty_like(values)
         out[order] = np.minimum(adjusted, 1.0)
-        return out.tolist()
+        return [float(v) for v in out]
     raise ValueError(f"unknown correction {method!r}")

@@ -1,0 +1,186 @@
+"""Column profiles: what drift tests need from a dataset, computed in one pass and mergeable.
+
+A reference profile is made once (at training time) and fixes the bin edges; a current
+profile is computed on each partition of the current data with those edges and the
+partial profiles are summed, so data larger than memory is profiled partition by
+partition and the reference data is never read again. A numeric column keeps counts
+on the reference's bin edges (with one open bin below and one above, whose values'
+sums place their mass), moments, extremes, up to six distinct values (to tell binary
+and few-valued columns apart) and a bounded uniform sample (for Kolmogorov-Smirnov,
+exact while a side has at most ``SAMPLE`` rows). A categorical column keeps counts per
+value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+BINS = 200
+SAMPLE = 100_000
+DISTINCT_CAP = 6
+CATEGORY_CAP = 1000
+OTHER = "(other)"
+
+
+@dataclass
+class NumericProfile:
+    """One numeric column."""
+
+    edges: np.ndarray
+    counts: np.ndarray  # len(edges) + 1: below, each bin, above
+    below_sum: float = 0.0
+    above_sum: float = 0.0
+    count: int = 0
+    missing: int = 0
+    total: float = 0.0
+    total_sq: float = 0.0
+    minimum: float = np.inf
+    maximum: float = -np.inf
+    distinct: set[float] = field(default_factory=set)
+    sample: np.ndarray = field(default_factory=lambda: np.empty(0))
+    seen: int = 0  # values the sample was drawn from
+
+    @property
+    def std(self) -> float:
+        """The population standard deviation."""
+        if not self.count:
+            return 0.0
+        mean = self.total / self.count
+        return float(np.sqrt(max(self.total_sq / self.count - mean * mean, 0.0)))
+
+    @property
+    def points(self) -> np.ndarray:
+        """Where each count's mass sits: the open bins' means and the bin centres."""
+        centres = (self.edges[:-1] + self.edges[1:]) / 2
+        low = self.below_sum / self.counts[0] if self.counts[0] else self.edges[0]
+        high = self.above_sum / self.counts[-1] if self.counts[-1] else self.edges[-1]
+        return np.concatenate([[min(low, self.edges[0])], centres, [max(high, self.edges[-1])]])
+
+    def add(self, values: np.ndarray, rng: np.random.Generator) -> None:
+        """Adds a chunk of values (NaN counts as missing)."""
+        values = np.asarray(values, dtype=float)
+        present = values[~np.isnan(values)]
+        self.missing += len(values) - len(present)
+        if not len(present):
+            return
+        where = np.searchsorted(self.edges, present, side="right")
+        self.counts += np.bincount(where, minlength=len(self.counts))
+        self.below_sum += float(present[where == 0].sum())
+        self.above_sum += float(present[where == len(self.edges)].sum())
+        self.count += len(present)
+        self.total += float(present.sum())
+        self.total_sq += float(np.square(present).sum())
+        self.minimum = min(self.minimum, float(present.min()))
+        self.maximum = max(self.maximum, float(present.max()))
+        if len(self.distinct) < DISTINCT_CAP:
+            self.distinct.update(np.unique(present)[:DISTINCT_CAP].tolist())
+        self.sample, self.seen = _merge_samples(self.sample, self.seen, present, len(present), rng)
+
+    def merge(self, other: NumericProfile, rng: np.random.Generator) -> None:
+        """Adds another partition's profile (made with the same edges)."""
+        self.counts = self.counts + other.counts
+        self.below_sum += other.below_sum
+        self.above_sum += other.above_sum
+        self.count += other.count
+        self.missing += other.missing
+        self.total += other.total
+        self.total_sq += other.total_sq
+        self.minimum = min(self.minimum, other.minimum)
+        self.maximum = max(self.maximum, other.maximum)
+        self.distinct = set(sorted(self.distinct | other.distinct)[:DISTINCT_CAP])
+        self.sample, self.seen = _merge_samples(self.sample, self.seen, other.sample, other.seen,
+                                                rng)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data (stored with a model version)."""
+        return {"kind": "numeric", "edges": self.edges.tolist(), "counts": self.counts.tolist(),
+                "below_sum": self.below_sum, "above_sum": self.above_sum, "count": self.count,
+                "missing": self.missing, "total": self.total, "total_sq": self.total_sq,
+                "minimum": self.minimum, "maximum": self.maximum,
+                "distinct": sorted(self.distinct), "sample": self.sample.tolist(),
+                "seen": self.seen}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> NumericProfile:
+        """The inverse of :meth:`to_json`."""
+        return cls(np.asarray(data["edges"], float), np.asarray(data["counts"], np.int64),
+                   data["below_sum"], data["above_sum"], data["count"], data["missing"],
+                   data["total"], data["total_sq"], data["minimum"], data["maximum"],
+                   set(data["distinct"]), np.asarray(data["sample"], float), data["seen"])
+
+    def empty_like(self) -> NumericProfile:
+        """A profile with the same edges and nothing counted."""
+        return NumericProfile(self.edges, np.zeros_like(self.counts))
+
+
+@dataclass
+class CategoricalProfile:
+    """One categorical column: counts per value (the rarest beyond CATEGORY_CAP pooled)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    missing: int = 0
+
+    @property
+    def count(self) -> int:
+        """Values present."""
+        return sum(self.counts.values())
+
+    def add(self, values: Any) -> None:
+        """Adds a chunk of values (a pandas Series)."""
+        self.missing += int(values.isna().sum())
+        for value, count in values.dropna().astype(str).value_counts().items():
+            self.counts[str(value)] = self.counts.get(str(value), 0) + int(count)
+        self._cap()
+
+    def merge(self, other: CategoricalProfile) -> None:
+        """Adds another partition's profile."""
+        for value, count in other.counts.items():
+            self.counts[value] = self.counts.get(value, 0) + count
+        self.missing += other.missing
+        self._cap()
+
+    def _cap(self) -> None:
+        if len(self.counts) <= CATEGORY_CAP:
+            return
+        ranked = sorted(self.counts.items(), key=lambda kv: -kv[1])
+        kept = dict(ranked[:CATEGORY_CAP - 1])
+        kept[OTHER] = kept.get(OTHER, 0) + sum(c for _, c in ranked[CATEGORY_CAP - 1:])
+        self.counts = kept
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data."""
+        return {"kind": "categorical", "counts": dict(self.counts), "missing": self.missing}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CategoricalProfile:
+        """The inverse of :meth:`to_json`."""
+        return cls(dict(data["counts"]), data["missing"])
+
+
+ColumnProfile = NumericProfile | CategoricalProfile
+
+
+def numeric_edges(values: np.ndarray, bins: int = BINS) -> np.ndarray:
+    """Fixed bin edges for a reference column: its quantiles, so every bin holds data."""
+    present = values[~np.isnan(values)]
+    if not len(present):
+        return np.array([0.0, 1.0])
+    edges = np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)))
+    return edges if len(edges) > 1 else np.array([edges[0], edges[0] + 1.0])
+
+
+def _merge_samples(a: np.ndarray, a_seen: int, b: np.ndarray, b_seen: int,
+                   rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """A uniform sample of both sides' values, at most SAMPLE long (all of them if fewer)."""
+    seen = a_seen + b_seen
+    if len(a) + len(b) <= SAMPLE and len(a) == a_seen and len(b) == b_seen:
+        return np.concatenate([a, b]), seen
+    take_a = rng.binomial(SAMPLE, a_seen / seen) if seen else 0
+    take_a = min(take_a, len(a))
+    take_b = min(SAMPLE - take_a, len(b))
+    return np.concatenate([rng.choice(a, take_a, replace=False),
+                           rng.choice(b, take_b, replace=False)]), seen

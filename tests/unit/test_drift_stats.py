@@ -1,0 +1,140 @@
+"""Drift statistics against scipy's, and their behaviour on same and shifted data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.spatial import distance
+
+from assay.monitor import stats as drift
+
+
+@pytest.mark.parametrize(("n", "m"), [(80, 120), (1000, 50_000)])
+def test_ks_equals_scipy(n: int, m: int) -> None:
+    rng = np.random.default_rng(0)
+    reference, current = rng.normal(size=n), rng.normal(0.1, size=m)
+    expected = stats.ks_2samp(reference, current)
+    statistic, p_value = drift.ks_test(reference, current)
+    assert statistic == pytest.approx(expected.statistic, abs=1e-9)
+    assert p_value == pytest.approx(expected.pvalue, abs=1e-9)
+
+
+def test_chisquare_equals_scipy_on_evidently_expected_counts() -> None:
+    reference, current = np.array([30, 50, 20, 7]), np.array([400, 380, 150, 70])
+    expected = stats.chisquare(current, reference * current.sum() / reference.sum())
+    statistic, p_value = drift.chisquare_test(reference, current)
+    assert statistic == pytest.approx(expected.statistic, abs=1e-9)
+    assert p_value == pytest.approx(expected.pvalue, abs=1e-9)
+
+
+def test_z_test_matches_the_pooled_two_proportion_test() -> None:
+    z, p_value = drift.z_test([600, 400], [550, 450])
+    p1, p2, pooled = 0.4, 0.45, 850 / 2000
+    expected = (p1 - p2) / np.sqrt(pooled * (1 - pooled) * (1 / 1000 + 1 / 1000))
+    assert z == pytest.approx(expected, abs=1e-12)
+    assert p_value == pytest.approx(2 * stats.norm.sf(abs(expected)), abs=1e-9)
+    assert drift.z_test([10, 0], [7, 0]) == (0.0, 1.0)  # one value everywhere: no drift
+
+
+def test_wasserstein_and_jensen_shannon_equal_scipy_on_the_same_binning() -> None:
+    rng = np.random.default_rng(1)
+    edges = np.linspace(-4, 4, 41)
+    centres = (edges[:-1] + edges[1:]) / 2
+    reference = np.histogram(rng.normal(size=5000), edges)[0]
+    current = np.histogram(rng.normal(0.5, 1.2, size=7000), edges)[0]
+    assert drift.wasserstein(centres, reference, current) == pytest.approx(
+        stats.wasserstein_distance(centres, centres, reference, current), abs=1e-9)
+    assert drift.jensen_shannon(reference, current) == pytest.approx(
+        distance.jensenshannon(reference / reference.sum(), current / current.sum()), abs=1e-9)
+    assert drift.jensen_shannon(reference, reference) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_psi_and_hellinger_follow_their_definitions() -> None:
+    reference, current = np.array([50, 30, 20, 0]), np.array([40, 30, 20, 10])
+    p = np.array([0.5, 0.3, 0.2, 1e-4])
+    q = np.array([0.4, 0.3, 0.2, 0.1])
+    assert drift.psi(reference, current) == pytest.approx(np.sum((p - q) * np.log(p / q)))
+    h = np.sqrt(1 - np.sum(np.sqrt(reference / 100 * current / 100)))
+    assert drift.hellinger(reference, current) == pytest.approx(h)
+
+
+def test_the_default_test_follows_evidentlys_rule() -> None:
+    assert drift.default_test(1000, numeric=True, distinct=6) == "ks"
+    assert drift.default_test(1000, numeric=True, distinct=5) == "chisquare"
+    assert drift.default_test(500, numeric=False, distinct=2) == "z"
+    assert drift.default_test(1001, numeric=True, distinct=100) == "wasserstein"
+    assert drift.default_test(1001, numeric=True, distinct=4) == "jensenshannon"
+    assert drift.default_test(5000, numeric=False, distinct=30) == "jensenshannon"
+
+
+def test_corrections() -> None:
+    p = [0.01, 0.04, 0.03, 0.2]
+    assert drift.corrected(p, "bonferroni") == pytest.approx([0.04, 0.16, 0.12, 0.8])
+    assert drift.corrected(p, "bh") == pytest.approx([0.04, 0.0533333, 0.0533333, 0.2], rel=1e-5)
+    assert drift.corrected(p, None) == p
+
+
+def test_same_distribution_false_alarms_stay_below_the_nominal_rate() -> None:
+    alarms = 0
+    runs = 200
+    for seed in range(runs):
+        rng = np.random.default_rng(seed)
+        _, p_value = drift.ks_test(rng.normal(size=500), rng.normal(size=800))
+        alarms += p_value < 0.05
+    assert alarms / runs <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / runs)  # nominal rate + 2 s.e.
+
+
+def test_a_shift_of_a_fifth_of_a_standard_deviation_is_found_at_100k_rows() -> None:
+    rng = np.random.default_rng(7)
+    reference, same, shifted = (rng.normal(size=100_000), rng.normal(size=100_000),
+                                rng.normal(0.2, size=100_000))
+    edges = np.quantile(reference, np.linspace(0, 1, 101))
+    centres = (edges[:-1] + edges[1:]) / 2
+    counts = [np.histogram(v, edges)[0] for v in (reference, same, shifted)]
+    norm = reference.std()
+    assert drift.wasserstein(centres, counts[0], counts[1]) / norm < 0.1
+    assert drift.wasserstein(centres, counts[0], counts[2]) / norm >= 0.1 * 1.5
+
+
+def _frame(rng: np.random.Generator, rows: int, shift: float = 0.0):  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    return pd.DataFrame({
+        "x": rng.normal(shift, 1.0, rows),
+        "y": rng.exponential(1.0 + shift, rows),
+        "flag": rng.random(rows) < 0.3 + shift,
+        "city": rng.choice(["a", "b", "c", "d"], rows,
+                           p=[0.1, 0.2, 0.3, 0.4] if shift else [0.4, 0.3, 0.2, 0.1]),
+    })
+
+
+@pytest.mark.parametrize("rows", [800, 20_000])
+def test_profiles_merged_from_partitions_give_the_same_check(rows: int) -> None:
+    from assay.monitor.check import check_drift
+    from assay.monitor.profiling import current_profile, merged, reference_profile
+
+    rng = np.random.default_rng(3)
+    reference = reference_profile(_frame(rng, rows))
+    current = _frame(rng, 3 * rows, shift=0.3)
+    whole = check_drift(reference, current_profile(current, reference))
+    parts = merged(current_profile(current.iloc[i::3], reference) for i in range(3))
+    split = check_drift(reference, parts)
+    assert [c.verdict for c in whole.columns] == [c.verdict for c in split.columns]
+    assert [c.test for c in whole.columns] == (
+        ["ks", "ks", "z", "chisquare"] if rows <= 1000 else
+        ["wasserstein", "wasserstein", "jensenshannon", "jensenshannon"])
+    assert whole.drifted and all(c.verdict == "drift" for c in whole.columns)
+    same = check_drift(reference, current_profile(_frame(rng, rows), reference))
+    assert not same.drifted
+
+
+def test_too_few_rows_is_insufficient_data_not_a_verdict() -> None:
+    from assay.monitor.check import INSUFFICIENT, DriftSettings, check_drift
+    from assay.monitor.profiling import current_profile, reference_profile
+
+    rng = np.random.default_rng(4)
+    reference = reference_profile(_frame(rng, 500))
+    result = check_drift(reference, current_profile(_frame(rng, 10), reference),
+                         DriftSettings(min_rows=30))
+    assert {c.verdict for c in result.columns} == {INSUFFICIENT} and not result.drifted
