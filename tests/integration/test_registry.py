@@ -55,7 +55,7 @@ def test_a_run_registers_a_version_with_its_lineage_once(project: Path) -> None:
     assert "C: 1.0" in shown["config"] and "_target_: sklearn.linear_model" in shown["config"]
     assert shown["estimator"] == "sklearn.linear_model.LogisticRegression"
     assert set(shown["fingerprints"]) == {"load", "validate", "split", "features", "train",
-                                          "evaluate", "register"}
+                                          "evaluate", "profile", "register"}
     assert shown["model"]["fingerprint"] == shown["fingerprints"]["train"]
     assert len(shown["model"]["sha256"]) == 64
     data = {d["role"]: d for d in shown["datasets"]}
@@ -165,7 +165,7 @@ def test_reproduce_passes_then_names_the_dataset_that_changed(csv_project: Path)
     _run(csv_project, *CSV)
     result = assay("reproduce", "cancer:v1", cwd=csv_project)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "cancer:v1 reproduced: 7 step fingerprints, 12 metrics" in result.stdout
+    assert "cancer:v1 reproduced: 8 step fingerprints, 12 metrics" in result.stdout
     checked = _json(csv_project, "reproduce", "cancer@latest")
     assert checked["ok"] and checked["differences"] == []
 

@@ -33,16 +33,17 @@ def _compile(overrides: list[str] = (), spec_text: str | None = None, tmp: Path 
                         base_dir=REPO, origin=origin_of(cfg, project))
 
 
-def test_default_plan_has_the_seven_steps_wired() -> None:
+def test_default_plan_has_the_eight_steps_wired() -> None:
     plan = _compile()
-    assert plan.order() == ["load", "validate", "split", "features", "train", "evaluate",
-                            "register"]
+    assert plan.order() == ["load", "validate", "split", "features", "profile", "train",
+                            "evaluate", "register"]
     assert plan.producers("train") == ["features", "split"]
     assert plan.node("train").params["estimator"]["_target_"] == (
         "sklearn.linear_model.LogisticRegression"
     )
     assert plan.producers("register") == ["evaluate", "split", "train", "validate"]
-    assert len({n.fingerprint for n in plan}) == 7
+    assert plan.producers("profile") == ["split"]
+    assert len({n.fingerprint for n in plan}) == 8
 
 
 def test_fingerprints_are_stable_across_compiles() -> None:

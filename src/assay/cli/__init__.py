@@ -25,6 +25,9 @@ commands:
   runs list|show              the run history
   data list                   dataset versions and the models that used them
   reproduce REF               re-run a version in a fresh store and verify it matches
+  monitor [OVERRIDES...] [--json]
+                              check monitor.current for drift against a version's
+                              training data profile; retrain when monitor.retrain.when holds
 
 options:
   --verbose                   show full tracebacks for errors
@@ -57,6 +60,12 @@ def _data() -> Callable[[list[str]], int]:
     return data_command
 
 
+def _monitor() -> Callable[[list[str]], int]:
+    from assay.cli.monitor import monitor_command
+
+    return monitor_command
+
+
 def _reproduce() -> Callable[[list[str]], int]:
     from assay.cli.reproduce import reproduce_command
 
@@ -65,6 +74,7 @@ def _reproduce() -> Callable[[list[str]], int]:
 
 COMMANDS: dict[str, Callable[[], Callable[[list[str]], int]]] = {
     "init": _init, "models": _models, "runs": _runs, "data": _data, "reproduce": _reproduce,
+    "monitor": _monitor,
 }
 """Commands by name; each imports its module only when it runs, so start-up stays fast."""
 

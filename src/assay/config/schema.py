@@ -76,6 +76,37 @@ class RegistrySettings:
 
 
 @dataclass
+class ColumnTest:
+    """A drift test (and threshold) chosen for one column instead of the default rule."""
+
+    test: str | None = None
+    threshold: float | None = None
+
+
+@dataclass
+class RetrainSettings:
+    """When ``assay monitor`` retrains: ``when`` is a rule over the check's figures."""
+
+    when: str | None = None
+    pipeline: str = "retrain"
+    cooldown: str = "1d"
+
+
+@dataclass
+class MonitorSettings:
+    """Drift checks: the current data against a registered version's reference profile."""
+
+    reference: str | None = None
+    current: str | None = None
+    drift_share: float = 0.5
+    correction: str | None = None
+    min_rows: int = 30
+    columns: dict[str, ColumnTest] = field(default_factory=dict)
+    tests: dict[str, str] = field(default_factory=dict)
+    retrain: RetrainSettings = field(default_factory=RetrainSettings)
+
+
+@dataclass
 class LocalExecutorSettings:
     """An embedded ``dask.distributed.LocalCluster``."""
 
@@ -136,13 +167,17 @@ SETTINGS_GROUPS: dict[str, type[Any]] = {
     "evaluate": EvaluateSettings,
     "sweep": SweepSettings,
     "registry": RegistrySettings,
+    "monitor": MonitorSettings,
 }
 """Groups with a single shape."""
 
-OPTIONAL_GROUPS: frozenset[str] = frozenset({"sweep", "registry"})
+OPTIONAL_GROUPS: frozenset[str] = frozenset({"sweep", "registry", "monitor"})
 """Groups a project may leave out; their schema defaults apply."""
 
 DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")
+CORRECTIONS: tuple[str, ...] = ("bonferroni", "bh")
+DRIFT_TESTS: tuple[str, ...] = ("ks", "chisquare", "z", "wasserstein", "jensenshannon", "psi",
+                                "hellinger")
 
 KIND_GROUPS: dict[str, dict[str, type[Any]]] = {"executor": EXECUTOR_KINDS, "store": STORE_KINDS}
 """Groups whose shape depends on their ``kind``."""

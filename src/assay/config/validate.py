@@ -13,7 +13,9 @@ from omegaconf.errors import OmegaConfBaseException
 
 from assay.config.project import display_path
 from assay.config.schema import (
+    CORRECTIONS,
     DIRECTIONS,
+    DRIFT_TESTS,
     KIND_GROUPS,
     MODEL_NAME_PATTERN,
     MODEL_NAME_RULE,
@@ -247,6 +249,9 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "sweep.on_error": ON_ERROR_CHOICES,
     "sweep.direction": DIRECTIONS,
     "registry.promote.direction": DIRECTIONS,
+    "monitor.correction": CORRECTIONS,
+    "monitor.tests.numeric": DRIFT_TESTS,
+    "monitor.tests.categorical": DRIFT_TESTS,
 }
 _NAMES: tuple[str, ...] = ("registry.name", "registry.promote.alias", "registry.promote.must_beat")
 """Keys naming a registered model or an alias: they appear in references (NAME@ALIAS)."""

@@ -43,6 +43,7 @@ class NumericProfile:
     distinct: set[float] = field(default_factory=set)
     sample: np.ndarray = field(default_factory=lambda: np.empty(0))
     seen: int = 0  # values the sample was drawn from
+    limit: int = SAMPLE  # the most values the sample keeps
 
     @property
     def std(self) -> float:
@@ -78,7 +79,8 @@ class NumericProfile:
         self.maximum = max(self.maximum, float(present.max()))
         if len(self.distinct) < DISTINCT_CAP:
             self.distinct.update(np.unique(present)[:DISTINCT_CAP].tolist())
-        self.sample, self.seen = _merge_samples(self.sample, self.seen, present, len(present), rng)
+        self.sample, self.seen = _merge_samples(self.sample, self.seen, present, len(present),
+                                                self.limit, rng)
 
     def merge(self, other: NumericProfile, rng: np.random.Generator) -> None:
         """Adds another partition's profile (made with the same edges)."""
@@ -93,7 +95,7 @@ class NumericProfile:
         self.maximum = max(self.maximum, other.maximum)
         self.distinct = set(sorted(self.distinct | other.distinct)[:DISTINCT_CAP])
         self.sample, self.seen = _merge_samples(self.sample, self.seen, other.sample, other.seen,
-                                                rng)
+                                                self.limit, rng)
 
     def to_json(self) -> dict[str, Any]:
         """Plain data (stored with a model version)."""
@@ -102,7 +104,7 @@ class NumericProfile:
                 "missing": self.missing, "total": self.total, "total_sq": self.total_sq,
                 "minimum": self.minimum, "maximum": self.maximum,
                 "distinct": sorted(self.distinct), "sample": self.sample.tolist(),
-                "seen": self.seen}
+                "seen": self.seen, "limit": self.limit}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> NumericProfile:
@@ -110,11 +112,12 @@ class NumericProfile:
         return cls(np.asarray(data["edges"], float), np.asarray(data["counts"], np.int64),
                    data["below_sum"], data["above_sum"], data["count"], data["missing"],
                    data["total"], data["total_sq"], data["minimum"], data["maximum"],
-                   set(data["distinct"]), np.asarray(data["sample"], float), data["seen"])
+                   set(data["distinct"]), np.asarray(data["sample"], float), data["seen"],
+                   data.get("limit", SAMPLE))
 
-    def empty_like(self) -> NumericProfile:
+    def empty_like(self, limit: int = SAMPLE) -> NumericProfile:
         """A profile with the same edges and nothing counted."""
-        return NumericProfile(self.edges, np.zeros_like(self.counts))
+        return NumericProfile(self.edges, np.zeros_like(self.counts), limit=limit)
 
 
 @dataclass
@@ -173,14 +176,14 @@ def numeric_edges(values: np.ndarray, bins: int = BINS) -> np.ndarray:
     return edges if len(edges) > 1 else np.array([edges[0], edges[0] + 1.0])
 
 
-def _merge_samples(a: np.ndarray, a_seen: int, b: np.ndarray, b_seen: int,
+def _merge_samples(a: np.ndarray, a_seen: int, b: np.ndarray, b_seen: int, limit: int,
                    rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    """A uniform sample of both sides' values, at most SAMPLE long (all of them if fewer)."""
+    """A uniform sample of both sides' values, at most ``limit`` long (all if fewer)."""
     seen = a_seen + b_seen
-    if len(a) + len(b) <= SAMPLE and len(a) == a_seen and len(b) == b_seen:
+    if len(a) + len(b) <= limit and len(a) == a_seen and len(b) == b_seen:
         return np.concatenate([a, b]), seen
-    take_a = rng.binomial(SAMPLE, a_seen / seen) if seen else 0
+    take_a = rng.binomial(limit, a_seen / seen) if seen else 0
     take_a = min(take_a, len(a))
-    take_b = min(SAMPLE - take_a, len(b))
+    take_b = min(limit - take_a, len(b))
     return np.concatenate([rng.choice(a, take_a, replace=False),
                            rng.choice(b, take_b, replace=False)]), seen

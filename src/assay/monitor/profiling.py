@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from assay.monitor.profile import (
+    SAMPLE,
     CategoricalProfile,
     ColumnProfile,
     NumericProfile,
@@ -17,8 +18,12 @@ from assay.monitor.profile import (
 Profiles = dict[str, ColumnProfile]
 
 
-def reference_profile(frame: Any, seed: int = 0) -> Profiles:
-    """Profiles every column of ``frame``, fixing each numeric column's bin edges."""
+def reference_profile(frame: Any, seed: int = 0, sample: int = SAMPLE) -> Profiles:
+    """Profiles every column of ``frame``, fixing each numeric column's bin edges.
+
+    ``sample`` caps the raw values kept per numeric column (Kolmogorov-Smirnov is exact
+    while the reference has at most that many rows).
+    """
     rng = np.random.default_rng(seed)
     profiles: Profiles = {}
     for name in frame.columns:
@@ -26,7 +31,7 @@ def reference_profile(frame: Any, seed: int = 0) -> Profiles:
         if _is_numeric(column):
             values = column.to_numpy(dtype=float, na_value=np.nan)
             edges = numeric_edges(values)
-            profile = NumericProfile(edges, np.zeros(len(edges) + 1, np.int64))
+            profile = NumericProfile(edges, np.zeros(len(edges) + 1, np.int64), limit=sample)
             profile.add(values, rng)
             profiles[str(name)] = profile
         else:
@@ -37,7 +42,7 @@ def reference_profile(frame: Any, seed: int = 0) -> Profiles:
 
 
 def current_profile(frame: Any, reference: Mapping[str, ColumnProfile],
-                    seed: int = 0) -> Profiles:
+                    seed: int = 0, sample: int = SAMPLE) -> Profiles:
     """Profiles ``frame``'s columns that ``reference`` has, on the reference's bin edges."""
     rng = np.random.default_rng(seed)
     profiles: Profiles = {}
@@ -45,7 +50,7 @@ def current_profile(frame: Any, reference: Mapping[str, ColumnProfile],
         if name not in frame.columns:
             continue
         if isinstance(shape, NumericProfile):
-            profile = shape.empty_like()
+            profile = shape.empty_like(limit=sample)
             profile.add(frame[name].to_numpy(dtype=float, na_value=np.nan), rng)
             profiles[name] = profile
         else:

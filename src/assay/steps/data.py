@@ -68,3 +68,25 @@ def split_dataset(
             Problem(f"cannot split {len(data.frame)} rows: {error}", key="test_size")
         ) from error
     return {"train": data.with_frame(train), "test": data.with_frame(test)}
+
+
+@step(outputs={"data": Dataset})
+def concat_datasets(first: Dataset, second: Dataset) -> Dataset:
+    """The rows of ``first`` then those of ``second`` (same columns, same target)."""
+    import pandas as pd
+
+    missing = sorted(set(first.frame.columns) ^ set(second.frame.columns))
+    if missing or first.target != second.target:
+        raise DataError(
+            Problem(
+                f"cannot append '{second.name}' to '{first.name}': their columns differ"
+                + (f" ({', '.join(map(str, missing[:8]))})" if missing else "")
+                + ("" if first.target == second.target else
+                   f"; targets '{first.target}' and '{second.target}'"),
+                key="second",
+                expected="two tables with the same columns and target",
+            )
+        )
+    frame = pd.concat([first.frame, second.frame[first.frame.columns]], ignore_index=True)
+    return Dataset(frame=frame, target=first.target, task=first.task,
+                   name=f"{first.name} + {second.name}")

@@ -197,6 +197,27 @@ class ParquetFile:
                            display_path(self.path))
 
 
+@dataclass(frozen=True)
+class DataFile:
+    """A CSV file, or a Parquet file or folder, told apart by the path.
+
+    Args:
+        path: The file or folder.
+        target: Name of the target column.
+        task: classification or regression.
+    """
+
+    path: FilePath
+    target: str
+    task: str = "classification"
+
+    def load(self) -> Dataset:
+        """Reads the file (``.csv`` as CSV, anything else as Parquet)."""
+        if str(self.path).lower().endswith(".csv"):
+            return CsvFile(self.path, self.target, self.task).load()
+        return ParquetFile(self.path, self.target, self.task).load()
+
+
 def _read(path: str, reader: Any, kind: str) -> pd.DataFrame:
     try:
         frame = reader(path)

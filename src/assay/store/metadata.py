@@ -157,6 +157,28 @@ CREATE TABLE IF NOT EXISTS promotions (
     run_id TEXT,
     decided REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS drift_checks (
+    id TEXT PRIMARY KEY,
+    checked REAL NOT NULL,
+    model TEXT NOT NULL,
+    current TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    pieces INTEGER NOT NULL,
+    drift_share REAL NOT NULL,
+    drifted INTEGER NOT NULL,
+    result TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS retrain_triggers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    check_id TEXT NOT NULL REFERENCES drift_checks(id),
+    model_name TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    fired INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    inputs TEXT NOT NULL,
+    decided REAL NOT NULL,
+    outcome TEXT
+);
 CREATE TABLE IF NOT EXISTS file_hashes (
     path TEXT PRIMARY KEY,
     size INTEGER NOT NULL,

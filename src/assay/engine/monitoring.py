@@ -1,0 +1,215 @@
+"""``assay monitor``: one drift check, recorded, and the retraining it may trigger.
+
+The reference is the profile the training pipeline stored for a registered version
+(its ``profile`` step), so the training data is never read again. The current data is
+profiled piece by piece on the configured Dask executor. When ``monitor.retrain.when``
+holds and the cooldown has passed, the retraining pipeline runs with the version's own
+overrides; the version it registers becomes the ``challenger`` and goes through the
+promotion gate. Every decision is recorded with the figures it was made from.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from assay.config.project import Project, display_path
+from assay.config.schema import MonitorSettings
+from assay.engine.execute import executor_settings, new_run_id
+from assay.errors import ConfigError, DataError, Problem
+from assay.monitor.check import DriftResult, DriftSettings, check_drift
+from assay.monitor.current import profile_on_dask
+from assay.monitor.profiling import from_json
+from assay.monitor.trigger import TriggerDecision, check_rule, decide, parse_duration
+from assay.registry import ModelRegistry, ModelVersion
+from assay.store import Store
+from assay.store.drift_records import DriftRecords
+
+CHALLENGER = "challenger"
+FIGURES = ("drift_share", "drifted", "drifted_columns", "columns_tested", "rows")
+
+
+@dataclass
+class MonitorReport:
+    """What one ``assay monitor`` found and did."""
+
+    check_id: str
+    model: str
+    current: str
+    rows: int
+    pieces: int
+    result: DriftResult
+    trigger: TriggerDecision | None = None
+    retrain: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        trigger = None
+        if self.trigger is not None:
+            trigger = {"rule": self.trigger.rule, "fired": self.trigger.fired,
+                       "reason": self.trigger.reason,
+                       "inputs": {k: None if _nan(v) else v
+                                  for k, v in self.trigger.inputs.items()}}
+        return {"check_id": self.check_id, "model": self.model, "current": self.current,
+                "rows": self.rows, "pieces": self.pieces, **self.result.to_json(),
+                "trigger": trigger, "retrain": self.retrain}
+
+
+def monitor_settings(cfg: Any) -> dict[str, Any]:
+    """The ``monitor`` section as plain data, with the schema's defaults filled in."""
+    defaults = OmegaConf.structured(MonitorSettings)
+    section = cfg.get("monitor")
+    merged = OmegaConf.merge(defaults, section) if section is not None else defaults
+    settings = OmegaConf.to_container(merged, resolve=True)
+    assert isinstance(settings, dict)
+    return settings  # type: ignore[return-value]
+
+
+def run_monitor(cfg: Any, project: Project, overrides: list[str],
+                now: float | None = None) -> MonitorReport:
+    """Checks ``monitor.current`` against the reference version; may retrain."""
+    settings = monitor_settings(cfg)
+    current = _current_path(settings, project)
+    store = Store(project.root / str(cfg.store.root))
+    registry = ModelRegistry(store.metadata)
+    version = registry.resolve(settings["reference"] or _default_reference(cfg, registry))
+    reference = _reference_profile(version, store)
+    rule = settings["retrain"]["when"]
+    cooldown = parse_duration(settings["retrain"]["cooldown"])
+    if rule:  # a bad rule is reported before the data is read
+        check_rule(rule, _figure_names(version))
+    profile, pieces = _profile(current, reference, cfg)
+    result = check_drift(reference, profile, _drift_settings(settings))
+    rows = max((c.current_rows for c in result.columns), default=0)
+    records = DriftRecords(store.metadata)
+    check_id = new_run_id()
+    records.record_check(check_id, version.ref, display_path(current), rows, pieces,
+                         result.to_json())
+    report = MonitorReport(check_id, version.ref, display_path(current), rows, pieces, result)
+    if rule:
+        inputs = _figures(result, rows, version)
+        decided = time.time() if now is None else now
+        report.trigger = decide(rule, inputs, records.last_fired(version.name), cooldown, decided)
+        trigger_id = records.record_trigger(check_id, version.name, rule, report.trigger.fired,
+                                            report.trigger.reason, inputs, decided)
+        if report.trigger.fired:
+            report.retrain = _retrain(version, settings, project, overrides, registry)
+            records.record_outcome(trigger_id, report.retrain["outcome"])
+    return report
+
+
+def _current_path(settings: dict[str, Any], project: Project) -> Path:
+    if not settings.get("current"):
+        raise ConfigError(Problem("there is no current data to check", key="monitor.current",
+                                  expected="a Parquet file or folder, or a CSV file",
+                                  hint="pass monitor.current=PATH"))
+    path = Path(settings["current"])
+    path = path if path.is_absolute() else project.root / path
+    if not path.exists():
+        raise DataError(Problem("the current data does not exist", file=display_path(path),
+                                key="monitor.current"))
+    return path
+
+
+def _default_reference(cfg: Any, registry: ModelRegistry) -> str:
+    """The champion of ``registry.name`` (or of the only registered model), else its latest."""
+    name = OmegaConf.select(cfg, "registry.name", default=None)
+    names = registry.names()
+    if not name and len(names) == 1:
+        name = names[0]
+    if name:
+        has_champion = name in names and registry.alias_version(str(name), "champion") is not None
+        return f"{name}@champion" if has_champion else str(name)
+    raise ConfigError(Problem(
+        "which model's reference to check against is not set", key="monitor.reference",
+        expected="NAME, NAME:vN or NAME@ALIAS",
+        hint=("registered models: " + ", ".join(names)) if names
+        else "train and register a model first: assay run"))
+
+
+def _reference_profile(version: ModelVersion, store: Store) -> dict[str, Any]:
+    fingerprint = version.fingerprints.get("profile")
+    if fingerprint is None:
+        raise ConfigError(Problem(
+            f"{version.ref} has no reference profile: its pipeline had no profile step",
+            key="monitor.reference",
+            hint="retrain it with the shipped train pipeline (it profiles the training data)"))
+    stored = store.artifacts.read(fingerprint, "profile")
+    return from_json(stored["columns"])
+
+
+def _profile(path: Path, reference: dict[str, Any], cfg: Any) -> tuple[dict[str, Any], int]:
+    from assay.executor import make_executor
+
+    settings = executor_settings(cfg)
+    if settings["kind"] in ("local", "dask"):
+        with make_executor(settings) as executor:
+            return profile_on_dask(path, reference, client=executor.client)  # type: ignore[attr-defined]
+    return profile_on_dask(path, reference,
+                           scheduler="sync" if settings["kind"] == "sequential" else "threads")
+
+
+def _drift_settings(settings: dict[str, Any]) -> DriftSettings:
+    columns = settings.get("columns") or {}
+    return DriftSettings(
+        drift_share=float(settings["drift_share"]),
+        correction=settings.get("correction"),
+        min_rows=int(settings["min_rows"]),
+        column_tests={k: v["test"] for k, v in columns.items() if v.get("test")},
+        type_tests=dict(settings.get("tests") or {}),
+        thresholds={k: float(v["threshold"]) for k, v in columns.items()
+                    if v.get("threshold") is not None},
+    )
+
+
+def _figure_names(version: ModelVersion) -> set[str]:
+    drops = {f"{m}_drop" for m, v in version.metrics.items() if isinstance(v, int | float)}
+    return {*FIGURES, *drops}
+
+
+def _figures(result: DriftResult, rows: int, version: ModelVersion) -> dict[str, float]:
+    tested = [c for c in result.columns if c.value is not None]
+    figures = {"drift_share": result.drift_share, "drifted": float(result.drifted),
+               "drifted_columns": float(sum(c.verdict == "drift" for c in tested)),
+               "columns_tested": float(len(tested)), "rows": float(rows)}
+    # Performance drift needs labels and the model's scores on the current data; until a
+    # check measures it, a rule's metric drops are unknown (NaN: comparisons are false).
+    figures.update({name: math.nan for name in _figure_names(version) if name.endswith("_drop")})
+    return figures
+
+
+def _retrain(version: ModelVersion, settings: dict[str, Any], project: Project,
+             overrides: list[str], registry: ModelRegistry) -> dict[str, Any]:
+    """Runs the retraining pipeline with the version's overrides and the current data."""
+    kept = [o for o in version.overrides if not o.split("=", 1)[0].lstrip("+~").startswith(
+        ("pipeline", "monitor.", "registry.name"))]
+    command = [sys.executable, "-m", "assay", "run", *kept,
+               f"pipeline={settings['retrain']['pipeline']}",
+               f"monitor.current={settings['current']}",
+               f"registry.name={version.name}",
+               *[o for o in overrides if o.startswith(("executor", "store."))]]
+    before = {v.version for v in registry.versions(version.name)}
+    finished = subprocess.run(command, cwd=project.root, capture_output=True, text=True,
+                              check=False)
+    made = [v for v in registry.versions(version.name) if v.version not in before]
+    if finished.returncode != 0 or not made:
+        tail = (finished.stderr or finished.stdout).strip().splitlines()[-3:]
+        return {"outcome": f"retraining failed (exit {finished.returncode}): " + " ".join(tail),
+                "command": command}
+    new = made[-1]
+    registry.set_alias(new.name, CHALLENGER, new.version)
+    champion = registry.alias_version(new.name, "champion")
+    return {"outcome": f"registered {new.ref} as {CHALLENGER}"
+            + (f"; champion is v{champion}" if champion is not None else ""),
+            "version": new.ref, "command": command}
+
+
+def _nan(value: float) -> bool:
+    return isinstance(value, float) and math.isnan(value)
