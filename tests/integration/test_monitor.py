@@ -33,6 +33,9 @@ def trained(project: Path) -> Path:
     shifted = frame.copy()
     shifted.iloc[:, :20] = shifted.iloc[:, :20] * 1.5  # 20 of 31 columns scaled
     shifted.to_parquet(project / "shifted.parquet")
+    relabelled = frame.copy()
+    relabelled.loc[::3, "target"] = 1 - relabelled.loc[::3, "target"]  # a third of labels flipped
+    relabelled.to_parquet(project / "relabelled.parquet")
     result = assay("run", *FAST, cwd=project)
     assert result.returncode == 0, result.stderr
     return project
@@ -81,6 +84,20 @@ def test_the_trigger_fires_when_the_rule_holds_and_not_again_within_the_cooldown
         decisions = db.execute("SELECT fired, reason, outcome FROM retrain_triggers ORDER BY id").fetchall()
     assert [d[0] for d in decisions] == [0, 1, 0, 1]
     assert decisions[1][2].startswith("registered logistic-regression:v2 as challenger")
+
+
+def test_prediction_and_performance_drift_feed_the_rule(trained: Path) -> None:
+    same = _monitor(trained, "monitor.current=same.parquet")
+    assert same["prediction"]["verdict"] == "no drift"
+    assert same["performance"]["current"]["roc_auc"] > 0.98
+    assert set(same["performance"]["drops"]) == {"accuracy_drop", "roc_auc_drop"}
+    rule = 'monitor.retrain.when="roc_auc_drop >= 0.02"'
+    kept = _monitor(trained, "monitor.current=same.parquet", rule)
+    assert kept["trigger"]["fired"] is False
+    flipped = _monitor(trained, "monitor.current=relabelled.parquet", rule)
+    assert flipped["performance"]["drops"]["roc_auc_drop"] > 0.2
+    assert not flipped["drifted"]  # the features did not move; only the labels did
+    assert flipped["trigger"]["fired"] is True and flipped["retrain"]["version"]
 
 
 @pytest.mark.parametrize(("overrides", "message"), [

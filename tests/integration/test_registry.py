@@ -153,7 +153,7 @@ def test_diff_shows_exactly_the_overrides_that_differ(project: Path) -> None:
     assert diff["overrides"] == {"features": ["standard", "minmax"], "model.C": ["0.5", "2.0"]}
     assert diff["config"]["model.C"] == [0.5, 2.0]
     assert "split.seed" not in diff["config"] and diff["data"] == {}
-    assert set(diff["steps"]) == {"features", "train", "evaluate", "register"}
+    assert set(diff["steps"]) == {"features", "train", "evaluate", "profile", "register"}
     assert diff["metrics"]["roc_auc"]["change"] == pytest.approx(
         diff["metrics"]["roc_auc"]["b"] - diff["metrics"]["roc_auc"]["a"])
     text = assay("models", "diff", "logistic-regression:v1", "logistic-regression:v2",

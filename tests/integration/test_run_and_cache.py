@@ -47,13 +47,14 @@ def test_a_changed_parameter_reruns_only_train_and_downstream(project: Path) -> 
         "features": ("cached", "cached"),
         "train": ("run", "parameter changed"),
         "evaluate": ("run", "input changed"),
+        "profile": ("run", "input changed"),
         "register": ("run", "input changed"),
     }
     assert plan["train"]["detail"] == "estimator.C: 1.0 -> 0.5"
 
     rerun = assay("run", "model.C=0.5", "executor=threads", cwd=project)
     assert rerun.returncode == 0, rerun.stderr
-    assert "8 steps: 3 ran, 5 from cache" in rerun.stdout
+    assert "8 steps: 4 ran, 4 from cache" in rerun.stdout
     assert all(n["status"] == "cached" for n in _plan(project, "model.C=0.5").values())
 
 

@@ -35,14 +35,14 @@ def _compile(overrides: list[str] = (), spec_text: str | None = None, tmp: Path 
 
 def test_default_plan_has_the_eight_steps_wired() -> None:
     plan = _compile()
-    assert plan.order() == ["load", "validate", "split", "features", "profile", "train",
-                            "evaluate", "register"]
+    assert plan.order() == ["load", "validate", "split", "features", "train", "evaluate",
+                            "profile", "register"]
     assert plan.producers("train") == ["features", "split"]
     assert plan.node("train").params["estimator"]["_target_"] == (
         "sklearn.linear_model.LogisticRegression"
     )
     assert plan.producers("register") == ["evaluate", "split", "train", "validate"]
-    assert plan.producers("profile") == ["split"]
+    assert plan.producers("profile") == ["split", "train"]
     assert len({n.fingerprint for n in plan}) == 8
 
 
@@ -54,7 +54,7 @@ def test_a_model_parameter_changes_only_train_and_downstream() -> None:
     before = {n.id: n.fingerprint for n in _compile()}
     after = {n.id: n.fingerprint for n in _compile(["model.C=0.5"])}
     changed = {n for n in before if before[n] != after[n]}
-    assert changed == {"train", "evaluate", "register"}
+    assert changed == {"train", "evaluate", "profile", "register"}
 
 
 def test_cross_validation_adds_one_node_per_fold_and_a_summary() -> None:

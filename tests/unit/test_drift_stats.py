@@ -138,3 +138,28 @@ def test_too_few_rows_is_insufficient_data_not_a_verdict() -> None:
     result = check_drift(reference, current_profile(_frame(rng, 10), reference),
                          DriftSettings(min_rows=30))
     assert {c.verdict for c in result.columns} == {INSUFFICIENT} and not result.drifted
+
+
+def test_quality_from_merged_pieces_matches_scikit_learn() -> None:
+    from sklearn.metrics import mean_absolute_error, r2_score, roc_auc_score
+
+    from assay.monitor.performance import Quality, drops
+
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 2, 20_000)
+    scores = np.clip(labels * 0.3 + rng.random(20_000) * 0.7, 0, 1)
+    whole, parts = Quality("classification"), [Quality("classification") for _ in range(4)]
+    whole.add(labels, (scores > 0.5).astype(int), scores)
+    for part, rows in zip(parts, np.array_split(np.arange(20_000), 4), strict=True):
+        part.add(labels[rows], (scores[rows] > 0.5).astype(int), scores[rows])
+    for other in parts[1:]:
+        parts[0].merge(other)
+    assert parts[0].metrics() == whole.metrics()
+    assert whole.metrics()["roc_auc"] == pytest.approx(roc_auc_score(labels, scores), abs=1e-3)
+    values, predicted = rng.normal(size=5000), rng.normal(size=5000)
+    regression = Quality("regression")
+    regression.add(values, predicted, None)
+    assert regression.metrics()["mae"] == pytest.approx(mean_absolute_error(values, predicted))
+    assert regression.metrics()["r2"] == pytest.approx(r2_score(values, predicted))
+    assert drops({"roc_auc": 0.9, "rmse": 1.0}, {"roc_auc": 0.85, "rmse": 1.2}) == pytest.approx(
+        {"roc_auc_drop": 0.05, "rmse_drop": 0.2})

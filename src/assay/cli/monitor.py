@@ -38,6 +38,14 @@ def monitor_command(args: list[str]) -> int:
     print(table(["column", "kind", "test", "value", "threshold", "verdict"],
                 [[c.column, c.kind, c.test, "" if c.value is None else f"{c.value:.4g}",
                   f"{c.threshold:g}", c.verdict] for c in result.columns]))
+    if report.prediction is not None:
+        p = report.prediction
+        print(f"assay: predictions: {p.verdict} ({p.test} {p.value:.4g}, threshold "
+              f"{p.threshold:g})" if p.value is not None else f"assay: predictions: {p.verdict}")
+    if report.performance:
+        shown = ", ".join(f"{k} {v:.4f} (recorded {report.performance['recorded'].get(k, float('nan')):.4f})"
+                          for k, v in report.performance["current"].items())
+        print(f"assay: performance on labelled current data: {shown}")
     verdict = "DRIFT" if result.drifted else "no drift"
     print(f"assay: dataset: {verdict}: {result.drift_share:.0%} of the tested columns drifted "
           f"(threshold {result.threshold:.0%})")

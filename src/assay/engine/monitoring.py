@@ -10,11 +10,12 @@ promotion gate. Every decision is recorded with the figures it was made from.
 
 from __future__ import annotations
 
+import functools
 import math
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,11 @@ from assay.config.project import Project, display_path
 from assay.config.schema import MonitorSettings
 from assay.engine.execute import executor_settings, new_run_id
 from assay.errors import ConfigError, DataError, Problem
-from assay.monitor.check import DriftResult, DriftSettings, check_drift
+from assay.monitor.check import ColumnDrift, DriftResult, DriftSettings, check_drift
 from assay.monitor.current import profile_on_dask
+from assay.monitor.performance import Quality, drops
 from assay.monitor.profiling import from_json
+from assay.monitor.scoring import PREDICTION, Scorer
 from assay.monitor.trigger import TriggerDecision, check_rule, decide, parse_duration
 from assay.registry import ModelRegistry, ModelVersion
 from assay.store import Store
@@ -46,6 +49,8 @@ class MonitorReport:
     rows: int
     pieces: int
     result: DriftResult
+    prediction: ColumnDrift | None = None
+    performance: dict[str, Any] = field(default_factory=dict)
     trigger: TriggerDecision | None = None
     retrain: dict[str, Any] = field(default_factory=dict)
 
@@ -59,7 +64,9 @@ class MonitorReport:
                                   for k, v in self.trigger.inputs.items()}}
         return {"check_id": self.check_id, "model": self.model, "current": self.current,
                 "rows": self.rows, "pieces": self.pieces, **self.result.to_json(),
-                "trigger": trigger, "retrain": self.retrain}
+                "prediction": asdict(self.prediction) if self.prediction else None,
+                "performance": self.performance or None, "trigger": trigger,
+                "retrain": self.retrain}
 
 
 def monitor_settings(cfg: Any) -> dict[str, Any]:
@@ -80,21 +87,36 @@ def run_monitor(cfg: Any, project: Project, overrides: list[str],
     store = Store(project.root / str(cfg.store.root))
     registry = ModelRegistry(store.metadata)
     version = registry.resolve(settings["reference"] or _default_reference(cfg, registry))
-    reference = _reference_profile(version, store)
+    stored = _reference_profile(version, store)
+    reference = from_json(stored["columns"])
     rule = settings["retrain"]["when"]
     cooldown = parse_duration(settings["retrain"]["cooldown"])
     if rule:  # a bad rule is reported before the data is read
         check_rule(rule, _figure_names(version))
-    profile, pieces = _profile(current, reference, cfg)
-    result = check_drift(reference, profile, _drift_settings(settings))
+    scorer = _scorer(version, stored, store) if PREDICTION in reference else None
+    profile, quality, pieces = _profile(current, reference, cfg, scorer)
+    drift = _drift_settings(settings)
+    data_columns = {k: v for k, v in reference.items() if k != PREDICTION}
+    result = check_drift(data_columns, profile, drift)
     rows = max((c.current_rows for c in result.columns), default=0)
+    report = MonitorReport(new_run_id(), version.ref, display_path(current), rows, pieces,
+                           result)
+    if scorer is not None and PREDICTION in profile:
+        predicted = check_drift({PREDICTION: reference[PREDICTION]},
+                                {PREDICTION: profile[PREDICTION]}, drift)
+        report.prediction = predicted.columns[0]
+    if quality is not None:
+        measured = quality.metrics()
+        report.performance = {"current": measured, "recorded": {
+            k: version.metrics[k] for k in measured if k in version.metrics},
+            "drops": drops(version.metrics, measured)}
     records = DriftRecords(store.metadata)
-    check_id = new_run_id()
+    check_id = report.check_id
     records.record_check(check_id, version.ref, display_path(current), rows, pieces,
-                         result.to_json())
-    report = MonitorReport(check_id, version.ref, display_path(current), rows, pieces, result)
+                         report.to_json())
     if rule:
         inputs = _figures(result, rows, version)
+        inputs.update(report.performance.get("drops", {}))
         decided = time.time() if now is None else now
         report.trigger = decide(rule, inputs, records.last_fired(version.name), cooldown, decided)
         trigger_id = records.record_trigger(check_id, version.name, rule, report.trigger.fired,
@@ -134,6 +156,18 @@ def _default_reference(cfg: Any, registry: ModelRegistry) -> str:
         else "train and register a model first: assay run"))
 
 
+def load_stored_model(root: str, fingerprint: str) -> Any:
+    """The model an artifact entry holds (called on Dask workers, so importable by name)."""
+    from assay.store.artifacts import ArtifactStore
+
+    return ArtifactStore(Path(root)).read(fingerprint, "model")
+
+
+def _scorer(version: ModelVersion, stored: dict[str, Any], store: Store) -> Scorer:
+    loader = functools.partial(load_stored_model, str(store.root), version.model_fingerprint)
+    return Scorer(loader, stored["features"], stored["target"], stored["task"])
+
+
 def _reference_profile(version: ModelVersion, store: Store) -> dict[str, Any]:
     fingerprint = version.fingerprints.get("profile")
     if fingerprint is None:
@@ -141,18 +175,20 @@ def _reference_profile(version: ModelVersion, store: Store) -> dict[str, Any]:
             f"{version.ref} has no reference profile: its pipeline had no profile step",
             key="monitor.reference",
             hint="retrain it with the shipped train pipeline (it profiles the training data)"))
-    stored = store.artifacts.read(fingerprint, "profile")
-    return from_json(stored["columns"])
+    stored: dict[str, Any] = store.artifacts.read(fingerprint, "profile")
+    return stored
 
 
-def _profile(path: Path, reference: dict[str, Any], cfg: Any) -> tuple[dict[str, Any], int]:
+def _profile(path: Path, reference: dict[str, Any], cfg: Any,
+             scorer: Scorer | None) -> tuple[dict[str, Any], Quality | None, int]:
     from assay.executor import make_executor
 
     settings = executor_settings(cfg)
     if settings["kind"] in ("local", "dask"):
         with make_executor(settings) as executor:
-            return profile_on_dask(path, reference, client=executor.client)  # type: ignore[attr-defined]
-    return profile_on_dask(path, reference,
+            return profile_on_dask(path, reference, client=executor.client,  # type: ignore[attr-defined]
+                                   scorer=scorer)
+    return profile_on_dask(path, reference, scorer=scorer,
                            scheduler="sync" if settings["kind"] == "sequential" else "threads")
 
 
@@ -179,8 +215,8 @@ def _figures(result: DriftResult, rows: int, version: ModelVersion) -> dict[str,
     figures = {"drift_share": result.drift_share, "drifted": float(result.drifted),
                "drifted_columns": float(sum(c.verdict == "drift" for c in tested)),
                "columns_tested": float(len(tested)), "rows": float(rows)}
-    # Performance drift needs labels and the model's scores on the current data; until a
-    # check measures it, a rule's metric drops are unknown (NaN: comparisons are false).
+    # A metric's drop is measured only when the current data has labels; until then it is
+    # unknown (NaN: comparisons with it are false).
     figures.update({name: math.nan for name in _figure_names(version) if name.endswith("_drop")})
     return figures
 

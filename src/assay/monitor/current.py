@@ -1,9 +1,10 @@
 """Profiling current data partition by partition on Dask, merging as it goes.
 
 A Parquet file or folder is cut at row groups, a CSV file read in chunks; each piece
-is profiled on the reference's bin edges by a Dask task and the partial profiles are
-merged pairwise on the workers, so no process holds more than a few pieces and their
-profiles: data larger than memory is checked in bounded memory.
+is profiled on the reference's bin edges by a Dask task (scored by the model first,
+when one is given) and the partial profiles are merged pairwise on the workers, so no
+process holds more than a few pieces and their profiles: data larger than memory is
+checked in bounded memory.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from assay.monitor.performance import Quality
 from assay.monitor.profile import ColumnProfile
 from assay.monitor.profiling import Profiles, current_profile, merged
+from assay.monitor.scoring import Scorer, prediction_frame
 
 CSV_CHUNK_ROWS = 500_000
 CURRENT_SAMPLE = 20_000
@@ -34,31 +37,49 @@ def pieces(path: Path) -> list[tuple[str, int | None]]:
     return found
 
 
-def profile_piece(file: str, group: int | None, reference: Mapping[str, ColumnProfile]) -> Profiles:
-    """The profile of one row group (or of a whole CSV file, read in chunks)."""
+Piece = tuple[Profiles, Quality | None]
+
+
+def profile_piece(file: str, group: int | None, reference: Mapping[str, ColumnProfile],
+                  scorer: Scorer | None = None) -> Piece:
+    """The profile of one row group (or of a whole CSV file, read in chunks), with the
+    model's predictions as one more column and their quality when labels are present."""
     import pandas as pd
 
-    columns = list(reference)
+    wanted = set(reference) | ({scorer.target, *scorer.features} if scorer else set())
     if group is None:
-        parts = (current_profile(chunk, reference, sample=CURRENT_SAMPLE)
-                 for chunk in pd.read_csv(file, usecols=lambda c: c in reference,
-                                          chunksize=CSV_CHUNK_ROWS))
-        return merged(parts)
+        chunks = pd.read_csv(file, usecols=lambda c: c in wanted, chunksize=CSV_CHUNK_ROWS)
+        return _merge_pieces([_profiled(chunk, reference, scorer) for chunk in chunks])
     import pyarrow.parquet as pq
 
     handle = pq.ParquetFile(file)
-    present = [c for c in columns if c in handle.schema_arrow.names]
-    frame = handle.read_row_group(group, columns=present).to_pandas()
-    return current_profile(frame, reference, sample=CURRENT_SAMPLE)
+    present = [c for c in handle.schema_arrow.names if c in wanted]
+    return _profiled(handle.read_row_group(group, columns=present).to_pandas(), reference,
+                     scorer)
 
 
-def _merge_two(left: Profiles, right: Profiles) -> Profiles:
-    return merged([left, right])
+def _profiled(frame: Any, reference: Mapping[str, ColumnProfile], scorer: Scorer | None) -> Piece:
+    scored, quality = prediction_frame(frame, scorer)
+    return current_profile(scored, reference, sample=CURRENT_SAMPLE), quality
+
+
+def _merge_pieces(parts: list[Piece]) -> Piece:
+    profiles = merged(p for p, _ in parts)
+    qualities = [q for _, q in parts if q is not None]
+    for other in qualities[1:]:
+        qualities[0].merge(other)
+    return profiles, (qualities[0] if qualities else None)
+
+
+def _merge_two(left: Piece, right: Piece) -> Piece:
+    return _merge_pieces([left, right])
 
 
 def profile_on_dask(path: Path, reference: Mapping[str, ColumnProfile], client: Any = None,
-                    scheduler: str = "threads") -> tuple[Profiles, int]:
-    """The merged profile of everything at ``path`` and how many pieces it was cut into.
+                    scheduler: str = "threads",
+                    scorer: Scorer | None = None) -> tuple[Profiles, Quality | None, int]:
+    """The merged profile of everything at ``path``, the model's quality on it (when it
+    has labels and a ``scorer`` is given), and how many pieces it was cut into.
 
     ``client`` is a ``distributed`` client to run on; without one, Dask's ``scheduler``.
     """
@@ -67,12 +88,13 @@ def profile_on_dask(path: Path, reference: Mapping[str, ColumnProfile], client: 
 
     found = pieces(path)
     if not found:
-        return {}, 0
-    level = [delayed(profile_piece)(file, group, reference) for file, group in found]
+        return {}, None, 0
+    level = [delayed(profile_piece)(file, group, reference, scorer) for file, group in found]
     while len(level) > 1:  # a merge tree: every merge runs on a worker, two inputs at a time
         level = [delayed(_merge_two)(*level[i:i + 2]) if i + 1 < len(level) else level[i]
                  for i in range(0, len(level), 2)]
     if client is not None:
-        return client.compute(level[0]).result(), len(found)
-    (profile,) = compute(level[0], scheduler=scheduler)  # type: ignore[no-untyped-call]
-    return profile, len(found)
+        profiles, quality = client.compute(level[0]).result()
+    else:
+        ((profiles, quality),) = compute(level[0], scheduler=scheduler)  # type: ignore[no-untyped-call]
+    return profiles, quality, len(found)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assay.artifacts import Dataset, Metrics
+from assay.artifacts import Dataset, Metrics, Model
 from assay.catalog import step
 
 REFERENCE_SAMPLE = 5000
@@ -11,11 +11,16 @@ up to this many rows (Evidently's rule uses it up to 1,000)."""
 
 
 @step(outputs={"profile": Metrics})
-def profile_data(data: Dataset) -> Metrics:
-    """The reference profile of ``data``: per column, histograms on fixed bin edges,
-    category counts, moments, missing values and a bounded sample."""
+def profile_data(data: Dataset, model: Model) -> Metrics:
+    """The reference profile of ``data`` and of ``model``'s predictions on it: per column,
+    histograms on fixed bin edges, category counts, moments, missing values and a
+    bounded sample."""
     from assay.monitor.profiling import reference_profile, to_json
+    from assay.monitor.scoring import Scorer, prediction_frame
 
-    profiles = reference_profile(data.frame, sample=REFERENCE_SAMPLE)
+    features = [str(c) for c in data.frame.columns if c != data.target]
+    scorer = Scorer(lambda: model, features, data.target, data.task)
+    scored, _ = prediction_frame(data.frame, scorer)
     return Metrics({"rows": len(data.frame), "target": data.target, "task": data.task,
-                    "columns": to_json(profiles)})
+                    "features": features,
+                    "columns": to_json(reference_profile(scored, sample=REFERENCE_SAMPLE))})
