@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["compile_10k.py", "cached_run.py", "sweep.py", "torch_trainer.py"]
+BENCHMARKS = ["compile_10k.py", "cached_run.py", "sweep.py", "torch_trainer.py",
+              "drift_vs_evidently.py"]
 
 
 def main() -> None:

@@ -163,3 +163,24 @@ def test_quality_from_merged_pieces_matches_scikit_learn() -> None:
     assert regression.metrics()["r2"] == pytest.approx(r2_score(values, predicted))
     assert drops({"roc_auc": 0.9, "rmse": 1.0}, {"roc_auc": 0.85, "rmse": 1.2}) == pytest.approx(
         {"roc_auc_drop": 0.05, "rmse_drop": 0.2})
+
+
+def test_a_reference_profiled_a_row_group_at_a_time_gives_the_same_verdicts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from assay.monitor.check import check_drift
+    from assay.monitor.current import profile_on_dask, reference_from_file
+    from assay.monitor.profiling import reference_profile
+
+    rng = np.random.default_rng(9)
+    reference = _frame(rng, 30_000)
+    reference.to_parquet(tmp_path / "reference.parquet", row_group_size=4_000)
+    _frame(rng, 30_000, shift=0.3).to_parquet(tmp_path / "current.parquet", row_group_size=7_000)
+    streamed = reference_from_file(tmp_path / "reference.parquet")
+    in_memory = reference_profile(reference)
+    results = [check_drift(ref, profile_on_dask(tmp_path / "current.parquet", ref)[0])
+               for ref in (streamed, in_memory)]
+    streamed_columns, memory_columns = ({c.column: c for c in r.columns} for r in results)
+    assert list(streamed_columns) == list(memory_columns) == ["x", "y", "flag", "city"]
+    for name, column in streamed_columns.items():
+        assert column.verdict == memory_columns[name].verdict == "drift"
+        assert column.value == pytest.approx(memory_columns[name].value, rel=0.02)
+    assert streamed["city"].counts == in_memory["city"].counts  # type: ignore[union-attr]

@@ -98,3 +98,41 @@ def profile_on_dask(path: Path, reference: Mapping[str, ColumnProfile], client: 
     else:
         ((profiles, quality),) = compute(level[0], scheduler=scheduler)  # type: ignore[no-untyped-call]
     return profiles, quality, len(found)
+
+
+def reference_from_file(path: Path, seed: int = 0) -> Profiles:
+    """A reference profile of a Parquet file or folder too large to load at once.
+
+    Two passes, one row group in memory at a time: the first draws a uniform sample of
+    each numeric column and fixes its bin edges from the sample's quantiles; the second
+    counts every value on those edges (and every category).
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from assay.monitor.profile import SAMPLE, CategoricalProfile, NumericProfile, numeric_edges
+
+    found = pieces(path)
+    rng = np.random.default_rng(seed)
+    samples: dict[str, NumericProfile | None] = {}  # None: a categorical column
+    for file, group in found:
+        frame = pq.ParquetFile(file).read_row_group(group).to_pandas()
+        for name in frame.columns:
+            column = frame[name]
+            if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+                gathered = samples.setdefault(str(name), NumericProfile(
+                    np.array([0.0, 1.0]), np.zeros(3, np.int64), limit=SAMPLE))
+                assert gathered is not None
+                gathered.add(column.to_numpy(dtype=float, na_value=np.nan), rng)
+            else:
+                samples[str(name)] = None
+    shapes: Profiles = {}
+    for name, gathered in samples.items():  # in the file's column order
+        if gathered is None:
+            shapes[name] = CategoricalProfile()
+            continue
+        edges = numeric_edges(gathered.sample)
+        shapes[name] = NumericProfile(edges, np.zeros(len(edges) + 1, np.int64), limit=SAMPLE)
+    return merged(current_profile(pq.ParquetFile(file).read_row_group(group).to_pandas(),
+                                  shapes, seed) for file, group in found)

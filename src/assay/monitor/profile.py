@@ -78,7 +78,7 @@ class NumericProfile:
         self.minimum = min(self.minimum, float(present.min()))
         self.maximum = max(self.maximum, float(present.max()))
         if len(self.distinct) < DISTINCT_CAP:
-            self.distinct.update(np.unique(present)[:DISTINCT_CAP].tolist())
+            self.distinct.update(_first_distinct(present, DISTINCT_CAP - len(self.distinct)))
         self.sample, self.seen = _merge_samples(self.sample, self.seen, present, len(present),
                                                 self.limit, rng)
 
@@ -135,7 +135,9 @@ class CategoricalProfile:
     def add(self, values: Any) -> None:
         """Adds a chunk of values (a pandas Series)."""
         self.missing += int(values.isna().sum())
-        for value, count in values.dropna().astype(str).value_counts().items():
+        # Counting first and naming the keys after keeps a million-row column from being
+        # copied into a million Python strings.
+        for value, count in values.value_counts(dropna=True).items():
             self.counts[str(value)] = self.counts.get(str(value), 0) + int(count)
         self._cap()
 
@@ -174,6 +176,17 @@ def numeric_edges(values: np.ndarray, bins: int = BINS) -> np.ndarray:
         return np.array([0.0, 1.0])
     edges = np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)))
     return edges if len(edges) > 1 else np.array([edges[0], edges[0] + 1.0])
+
+
+def _first_distinct(values: np.ndarray, wanted: int) -> list[float]:
+    """Up to ``wanted`` distinct values, without sorting the whole column: a prefix
+    usually shows enough; a column with few values is hashed (``pandas.unique``)."""
+    prefix = np.unique(values[:10_000])
+    if len(prefix) >= wanted:
+        return [float(v) for v in prefix[:wanted]]
+    import pandas as pd
+
+    return [float(v) for v in pd.unique(values)[:wanted]]
 
 
 def _merge_samples(a: np.ndarray, a_seen: int, b: np.ndarray, b_seen: int, limit: int,
