@@ -100,6 +100,43 @@ def test_prediction_and_performance_drift_feed_the_rule(trained: Path) -> None:
     assert flipped["trigger"]["fired"] is True and flipped["retrain"]["version"]
 
 
+def test_any_data_file_can_be_the_reference(trained: Path) -> None:
+    checked = _monitor(trained, "monitor.current=shifted.parquet", "monitor.reference=same.parquet")
+    assert checked["model"] == "same.parquet" and checked["drifted"]
+    assert checked["prediction"] is None and checked["performance"] is None
+    # 569 reference rows: the tests Evidently uses for a small reference
+    assert {c["test"] for c in checked["columns"]} <= {"ks", "z", "chisquare"}
+
+
+DRIFT_SPEC = """
+steps:
+  reference:
+    uses: load_dataset
+    with: {source: "${data}"}
+  current:
+    uses: load_dataset
+    with:
+      source: {_target_: assay.steps.sources.DataFile, path: shifted.parquet, target: target}
+  profile:
+    uses: profile_dataset
+    inputs: {data: reference.data}
+  drift:
+    uses: check_drift
+    inputs: {reference: profile.profile, current: current.data}
+    with: {drift_share: 0.5, correction: bh}
+metrics: [drift.drift]
+"""
+
+
+def test_the_drift_check_is_a_step_of_any_pipeline(trained: Path) -> None:
+    (trained / "pipelines" / "driftcheck.yaml").write_text(DRIFT_SPEC)
+    result = assay("run", *FAST, "pipeline=driftcheck", cwd=trained)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(sorted(trained.glob("outputs/*/*/metrics.json"))[-1].read_text())
+    assert metrics["drifted"] and metrics["drift_share"] >= 0.5
+    assert {c["column"] for c in metrics["columns"]} >= {"mean radius", "target"}
+
+
 @pytest.mark.parametrize(("overrides", "message"), [
     ([], "there is no current data to check"),
     (["monitor.current=nowhere.parquet"], "the current data does not exist"),

@@ -86,35 +86,44 @@ def run_monitor(cfg: Any, project: Project, overrides: list[str],
     current = _current_path(settings, project)
     store = Store(project.root / str(cfg.store.root))
     registry = ModelRegistry(store.metadata)
-    version = registry.resolve(settings["reference"] or _default_reference(cfg, registry))
-    stored = _reference_profile(version, store)
-    reference = from_json(stored["columns"])
     rule = settings["retrain"]["when"]
+    data_reference = _data_path(settings["reference"], project)
+    if data_reference is not None:
+        if rule:
+            raise ConfigError(Problem(
+                "retraining needs a model reference, not a data file", key="monitor.reference",
+                expected="NAME, NAME:vN or NAME@ALIAS", hint="or drop monitor.retrain.when"))
+        reference, version, scorer = _profile_reference_data(data_reference), None, None
+        label = display_path(data_reference)
+    else:
+        version = registry.resolve(settings["reference"] or _default_reference(cfg, registry))
+        stored = _reference_profile(version, store)
+        reference = from_json(stored["columns"])
+        scorer = _scorer(version, stored, store) if PREDICTION in reference else None
+        label = version.ref
     cooldown = parse_duration(settings["retrain"]["cooldown"])
-    if rule:  # a bad rule is reported before the data is read
+    if rule and version is not None:  # a bad rule is reported before the data is read
         check_rule(rule, _figure_names(version))
-    scorer = _scorer(version, stored, store) if PREDICTION in reference else None
     profile, quality, pieces = _profile(current, reference, cfg, scorer)
     drift = _drift_settings(settings)
     data_columns = {k: v for k, v in reference.items() if k != PREDICTION}
     result = check_drift(data_columns, profile, drift)
     rows = max((c.current_rows for c in result.columns), default=0)
-    report = MonitorReport(new_run_id(), version.ref, display_path(current), rows, pieces,
-                           result)
+    report = MonitorReport(new_run_id(), label, display_path(current), rows, pieces, result)
     if scorer is not None and PREDICTION in profile:
         predicted = check_drift({PREDICTION: reference[PREDICTION]},
                                 {PREDICTION: profile[PREDICTION]}, drift)
         report.prediction = predicted.columns[0]
-    if quality is not None:
+    if quality is not None and version is not None:
         measured = quality.metrics()
         report.performance = {"current": measured, "recorded": {
             k: version.metrics[k] for k in measured if k in version.metrics},
             "drops": drops(version.metrics, measured)}
     records = DriftRecords(store.metadata)
     check_id = report.check_id
-    records.record_check(check_id, version.ref, display_path(current), rows, pieces,
+    records.record_check(check_id, label, display_path(current), rows, pieces,
                          report.to_json())
-    if rule:
+    if rule and version is not None:
         inputs = _figures(result, rows, version)
         inputs.update(report.performance.get("drops", {}))
         decided = time.time() if now is None else now
@@ -154,6 +163,27 @@ def _default_reference(cfg: Any, registry: ModelRegistry) -> str:
         expected="NAME, NAME:vN or NAME@ALIAS",
         hint=("registered models: " + ", ".join(names)) if names
         else "train and register a model first: assay run"))
+
+
+def _data_path(reference: str | None, project: Project) -> Path | None:
+    """The reference as a data file or folder, when it names one (rather than a model)."""
+    if not reference:
+        return None
+    path = Path(reference)
+    path = path if path.is_absolute() else project.root / path
+    return path if path.exists() and (path.is_dir() or path.suffix) else None
+
+
+def _profile_reference_data(path: Path) -> dict[str, Any]:
+    if path.suffix.lower() == ".csv":
+        import pandas as pd
+
+        from assay.monitor.profiling import reference_profile
+
+        return reference_profile(pd.read_csv(path))
+    from assay.monitor.current import reference_from_file
+
+    return reference_from_file(path)
 
 
 def load_stored_model(root: str, fingerprint: str) -> Any:
