@@ -87,20 +87,7 @@ def run_monitor(cfg: Any, project: Project, overrides: list[str],
     store = Store(project.root / str(cfg.store.root))
     registry = ModelRegistry(store.metadata)
     rule = settings["retrain"]["when"]
-    data_reference = _data_path(settings["reference"], project)
-    if data_reference is not None:
-        if rule:
-            raise ConfigError(Problem(
-                "retraining needs a model reference, not a data file", key="monitor.reference",
-                expected="NAME, NAME:vN or NAME@ALIAS", hint="or drop monitor.retrain.when"))
-        reference, version, scorer = _profile_reference_data(data_reference), None, None
-        label = display_path(data_reference)
-    else:
-        version = registry.resolve(settings["reference"] or _default_reference(cfg, registry))
-        stored = _reference_profile(version, store)
-        reference = from_json(stored["columns"])
-        scorer = _scorer(version, stored, store) if PREDICTION in reference else None
-        label = version.ref
+    reference, version, scorer, label = _reference(settings, cfg, project, store, registry)
     cooldown = parse_duration(settings["retrain"]["cooldown"])
     if rule and version is not None:  # a bad rule is reported before the data is read
         check_rule(rule, _figure_names(version))
@@ -124,8 +111,7 @@ def run_monitor(cfg: Any, project: Project, overrides: list[str],
     records.record_check(check_id, label, display_path(current), rows, pieces,
                          report.to_json())
     if rule and version is not None:
-        inputs = _figures(result, rows, version)
-        inputs.update(report.performance.get("drops", {}))
+        inputs = {**_figures(result, rows, version), **report.performance.get("drops", {})}
         decided = time.time() if now is None else now
         report.trigger = decide(rule, inputs, records.last_fired(version.name), cooldown, decided)
         trigger_id = records.record_trigger(check_id, version.name, rule, report.trigger.fired,
@@ -134,6 +120,25 @@ def run_monitor(cfg: Any, project: Project, overrides: list[str],
             report.retrain = _retrain(version, settings, project, overrides, registry)
             records.record_outcome(trigger_id, report.retrain["outcome"])
     return report
+
+
+def _reference(settings: dict[str, Any], cfg: Any, project: Project, store: Store,
+               registry: ModelRegistry) -> tuple[dict[str, Any], ModelVersion | None,
+                                                 Scorer | None, str]:
+    """The reference profile, the version it belongs to (None for a data file), the
+    scorer for prediction drift, and how the reference is named in reports."""
+    data_reference = _data_path(settings["reference"], project)
+    if data_reference is not None:
+        if settings["retrain"]["when"]:
+            raise ConfigError(Problem(
+                "retraining needs a model reference, not a data file", key="monitor.reference",
+                expected="NAME, NAME:vN or NAME@ALIAS", hint="or drop monitor.retrain.when"))
+        return _profile_reference_data(data_reference), None, None, display_path(data_reference)
+    version = registry.resolve(settings["reference"] or _default_reference(cfg, registry))
+    stored = _reference_profile(version, store)
+    reference = from_json(stored["columns"])
+    scorer = _scorer(version, stored, store) if PREDICTION in reference else None
+    return reference, version, scorer, version.ref
 
 
 def _current_path(settings: dict[str, Any], project: Project) -> Path:
