@@ -184,3 +184,20 @@ def test_a_reference_profiled_a_row_group_at_a_time_gives_the_same_verdicts(tmp_
         assert column.verdict == memory_columns[name].verdict == "drift"
         assert column.value == pytest.approx(memory_columns[name].value, rel=0.02)
     assert streamed["city"].counts == in_memory["city"].counts  # type: ignore[union-attr]
+
+
+def test_one_drift_share_everywhere() -> None:
+    import inspect
+    from pathlib import Path
+
+    from assay.config.compose import compose
+    from assay.config.project import locate_project
+    from assay.config.schema import DRIFT_SHARE, MonitorSettings
+    from assay.monitor.check import DriftSettings
+    from assay.steps.monitoring import check_drift_step
+
+    cfg = compose(locate_project(Path(__file__).resolve().parents[2]), [])
+    step_default = inspect.signature(check_drift_step.__wrapped__ if hasattr(
+        check_drift_step, "__wrapped__") else check_drift_step).parameters["drift_share"].default
+    assert cfg.monitor.drift_share == MonitorSettings().drift_share == DriftSettings().drift_share \
+        == step_default == DRIFT_SHARE

@@ -92,13 +92,17 @@ class RetrainSettings:
     cooldown: str = "1d"
 
 
+DRIFT_SHARE = 0.5
+"""The share of drifted columns at which a dataset counts as drifted, wherever no other is set."""
+
+
 @dataclass
 class MonitorSettings:
     """Drift checks: the current data against a registered version's reference profile."""
 
     reference: str | None = None
     current: str | None = None
-    drift_share: float = 0.5
+    drift_share: float = DRIFT_SHARE
     correction: str | None = None
     min_rows: int = 30
     columns: dict[str, ColumnTest] = field(default_factory=dict)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from assay.config.schema import DRIFT_SHARE
 from assay.monitor import stats
 from assay.monitor.profile import CategoricalProfile, ColumnProfile, NumericProfile
 
@@ -26,7 +27,7 @@ INSUFFICIENT = "insufficient data"
 class DriftSettings:
     """How columns are tested and when the dataset counts as drifted."""
 
-    drift_share: float = 0.5
+    drift_share: float = DRIFT_SHARE
     correction: str | None = None  # bonferroni, bh or None
     min_rows: int = 30
     column_tests: Mapping[str, str] = field(default_factory=dict)  # column -> test

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from assay.artifacts import Dataset, Metrics, Model
 from assay.catalog import step
+from assay.config.schema import DRIFT_SHARE
 
 REFERENCE_SAMPLE = 5000
 """Raw values kept per numeric column: Kolmogorov-Smirnov against a reference is exact
@@ -42,7 +43,7 @@ def check_drift_step(
     reference: Metrics,
     current: Dataset,
     *,
-    drift_share: float = 0.5,
+    drift_share: float = DRIFT_SHARE,
     correction: str | None = None,
     min_rows: int = 30,
 ) -> Metrics:
