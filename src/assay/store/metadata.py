@@ -411,6 +411,12 @@ class MetadataStore:
                   j["value"], json.dumps(j["metrics"]), j["error"]) for j in jobs])
         return sweep_id
 
+    def sweeps(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest sweeps, newest first."""
+        rows = self.connection.execute(
+            "SELECT * FROM sweeps ORDER BY started DESC LIMIT ?", (limit,)).fetchall()
+        return [dict(r) for r in rows]
+
     def sweep(self, sweep_id: str) -> dict[str, Any] | None:
         """One sweep's row."""
         row = self.connection.execute("SELECT * FROM sweeps WHERE id = ?", (sweep_id,)).fetchone()

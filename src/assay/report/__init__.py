@@ -1,0 +1,1 @@
+"""The report: what the store knows, collected as plain data before anything renders it."""
