@@ -201,3 +201,19 @@ def test_one_drift_share_everywhere() -> None:
         check_drift_step, "__wrapped__") else check_drift_step).parameters["drift_share"].default
     assert cfg.monitor.drift_share == MonitorSettings().drift_share == DriftSettings().drift_share \
         == step_default == DRIFT_SHARE
+
+
+def test_a_numeric_test_on_a_categorical_column_names_the_key_to_fix() -> None:
+    from assay.errors import ConfigError
+    from assay.monitor.check import DriftSettings, check_drift
+    from assay.monitor.profiling import current_profile, reference_profile
+
+    rng = np.random.default_rng(6)
+    reference = reference_profile(_frame(rng, 500))
+    current = current_profile(_frame(rng, 500), reference)
+    for settings, key in ((DriftSettings(column_tests={"city": "ks"}), "monitor.columns.city.test"),
+                          (DriftSettings(type_tests={"categorical": "wasserstein"}),
+                           "monitor.tests.categorical")):
+        with pytest.raises(ConfigError) as raised:
+            check_drift(reference, current, settings)
+        assert raised.value.problems[0].key == key

@@ -36,47 +36,24 @@ options:
 Run `assay run --help` for the config groups and their options."""
 
 
-def _init() -> Callable[[list[str]], int]:
-    from assay.cli.init import init_command
-
-    return init_command
-
-
-def _models() -> Callable[[list[str]], int]:
-    from assay.cli.models import models_command
-
-    return models_command
-
-
-def _runs() -> Callable[[list[str]], int]:
-    from assay.cli.runs import runs_command
-
-    return runs_command
-
-
-def _data() -> Callable[[list[str]], int]:
-    from assay.cli.data import data_command
-
-    return data_command
-
-
-def _monitor() -> Callable[[list[str]], int]:
-    from assay.cli.monitor import monitor_command
-
-    return monitor_command
-
-
-def _reproduce() -> Callable[[list[str]], int]:
-    from assay.cli.reproduce import reproduce_command
-
-    return reproduce_command
-
-
-COMMANDS: dict[str, Callable[[], Callable[[list[str]], int]]] = {
-    "init": _init, "models": _models, "runs": _runs, "data": _data, "reproduce": _reproduce,
-    "monitor": _monitor,
+COMMANDS: dict[str, str] = {
+    "init": "assay.cli.init:init_command",
+    "models": "assay.cli.models:models_command",
+    "runs": "assay.cli.runs:runs_command",
+    "data": "assay.cli.data:data_command",
+    "reproduce": "assay.cli.reproduce:reproduce_command",
+    "monitor": "assay.cli.monitor:monitor_command",
 }
 """Commands by name; each imports its module only when it runs, so start-up stays fast."""
+
+
+def _command(reference: str) -> Callable[[list[str]], int]:
+    """The function ``module:name`` refers to, imported now."""
+    import importlib
+
+    module, _, name = reference.partition(":")
+    found: Callable[[list[str]], int] = getattr(importlib.import_module(module), name)
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -105,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             outcome.code = plan_command(rest)
         elif command in COMMANDS:
-            outcome.code = COMMANDS[command]()(rest)
+            outcome.code = _command(COMMANDS[command])(rest)
         else:
             from assay.errors import did_you_mean
 

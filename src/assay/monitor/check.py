@@ -17,10 +17,13 @@ from typing import Any
 import numpy as np
 
 from assay.config.schema import DRIFT_SHARE
+from assay.errors import ConfigError, Problem
 from assay.monitor import stats
 from assay.monitor.profile import CategoricalProfile, ColumnProfile, NumericProfile
 
 INSUFFICIENT = "insufficient data"
+NUMERIC_ONLY = frozenset({"ks", "wasserstein"})
+"""Tests of values on a line: a categorical column cannot have them."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,12 @@ def _column(name: str, reference: ColumnProfile, current: ColumnProfile, referen
         raise ValueError(f"column {name!r} is numeric on one side only")
     test = (settings.column_tests.get(name) or settings.type_tests.get(kind)
             or stats.default_test(reference_rows, numeric, distinct))
+    if test in NUMERIC_ONLY and not numeric:
+        chosen_by = (f"monitor.columns.{name}.test" if name in settings.column_tests
+                     else "monitor.tests.categorical")
+        raise ConfigError(Problem(f"{test} needs a numeric column, and '{name}' is categorical",
+                                  key=chosen_by, expected="chisquare, z, jensenshannon, psi or "
+                                  "hellinger for a categorical column"))
     threshold = float(settings.thresholds.get(name, settings.thresholds.get(
         test, stats.DEFAULT_THRESHOLDS[test])))
     counts = (reference.count, current.count)
@@ -106,13 +115,10 @@ def _column(name: str, reference: ColumnProfile, current: ColumnProfile, referen
 
 
 def _run(test: str, reference: ColumnProfile, current: ColumnProfile) -> tuple[float | None, float]:
-    if test == "ks":
-        if not isinstance(reference, NumericProfile) or not isinstance(current, NumericProfile):
-            raise ValueError("ks needs numeric columns")
-        return stats.ks_test(reference.sample, current.sample)
-    if test == "wasserstein":
-        if not isinstance(reference, NumericProfile) or not isinstance(current, NumericProfile):
-            raise ValueError("wasserstein needs numeric columns")
+    if test in NUMERIC_ONLY:  # _column refused these for categorical columns
+        assert isinstance(reference, NumericProfile) and isinstance(current, NumericProfile)
+        if test == "ks":
+            return stats.ks_test(reference.sample, current.sample)
         distance = stats.wasserstein(reference.points, reference.counts, current.counts)
         return None, distance / max(reference.std, 0.001)
     ref_counts, cur_counts = _aligned_counts(reference, current)
