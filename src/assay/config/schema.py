@@ -37,6 +37,8 @@ class EvaluateSettings:
 
     cv_folds: int = 0
     seed: int = 0
+    # Columns of the test split whose values each get their own metrics on the model card.
+    slices: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -111,6 +113,27 @@ class MonitorSettings:
 
 
 @dataclass
+class CardSettings:
+    """The human-written sections of a model card; a section left empty is shown as missing."""
+
+    owners: list[str] = field(default_factory=list)
+    license: str | None = None
+    intended_use: str | None = None
+    out_of_scope: str | None = None
+    limitations: str | None = None
+    ethical_considerations: str | None = None
+
+
+@dataclass
+class ReportSettings:
+    """The report site: whether ``assay run`` rebuilds it afterwards, and where."""
+
+    build: bool = False
+    out: str = "site"
+    resamples: int = 1000  # bootstrap resamples behind each metric's confidence interval
+
+
+@dataclass
 class LocalExecutorSettings:
     """An embedded ``dask.distributed.LocalCluster``."""
 
@@ -172,10 +195,12 @@ SETTINGS_GROUPS: dict[str, type[Any]] = {
     "sweep": SweepSettings,
     "registry": RegistrySettings,
     "monitor": MonitorSettings,
+    "card": CardSettings,
+    "report": ReportSettings,
 }
 """Groups with a single shape."""
 
-OPTIONAL_GROUPS: frozenset[str] = frozenset({"sweep", "registry", "monitor"})
+OPTIONAL_GROUPS: frozenset[str] = frozenset({"sweep", "registry", "monitor", "card", "report"})
 """Groups a project may leave out; their schema defaults apply."""
 
 DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")

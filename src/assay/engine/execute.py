@@ -221,17 +221,20 @@ def record_run(
     for node in plan:
         status = statuses[node.id]
         outcome = outcomes.get(node.id)
+        inputs = tuple(plan.producers(node.id))
         if status.status == CACHED:
-            records.append(TaskRecord(node.id, node.step, node.fingerprint, "cached", "cached"))
+            records.append(TaskRecord(node.id, node.step, node.fingerprint, "cached", "cached",
+                                      inputs=inputs))
         elif outcome is None:
             records.append(TaskRecord(node.id, node.step, node.fingerprint, "skipped",
-                                      status.reason, error="not started: the run stopped early"))
+                                      status.reason, error="not started: the run stopped early",
+                                      inputs=inputs))
         else:
             error = outcome.failure.describe() if outcome.failure else None
             records.append(TaskRecord(
                 node.id, node.step, node.fingerprint, outcome.status, status.reason,
                 outcome.started, outcome.duration, error,
-                outcome.failure.log_path if outcome.failure else None,
+                outcome.failure.log_path if outcome.failure else None, inputs,
             ))
     done = {r.node for r in records if r.status in ("ran", "cached")}
     metrics = collect_metrics(prepared, done)

@@ -22,12 +22,13 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from assay.config.project import Project, display_path
-from assay.config.schema import MonitorSettings
+from assay.config.sections import section
 from assay.engine.execute import executor_settings, new_run_id
 from assay.errors import ConfigError, DataError, Problem
 from assay.monitor.check import ColumnDrift, DriftResult, DriftSettings, check_drift
 from assay.monitor.current import profile_on_dask
 from assay.monitor.performance import Quality, drops
+from assay.monitor.profile import histogram
 from assay.monitor.profiling import from_json
 from assay.monitor.scoring import PREDICTION, Scorer
 from assay.monitor.trigger import TriggerDecision, check_rule, decide, parse_duration
@@ -69,20 +70,10 @@ class MonitorReport:
                 "retrain": self.retrain}
 
 
-def monitor_settings(cfg: Any) -> dict[str, Any]:
-    """The ``monitor`` section as plain data, with the schema's defaults filled in."""
-    defaults = OmegaConf.structured(MonitorSettings)
-    section = cfg.get("monitor")
-    merged = OmegaConf.merge(defaults, section) if section is not None else defaults
-    settings = OmegaConf.to_container(merged, resolve=True)
-    assert isinstance(settings, dict)
-    return settings  # type: ignore[return-value]
-
-
 def run_monitor(cfg: Any, project: Project, overrides: list[str],
                 now: float | None = None) -> MonitorReport:
     """Checks ``monitor.current`` against the reference version; may retrain."""
-    settings = monitor_settings(cfg)
+    settings = section(cfg, "monitor")
     current = _current_path(settings, project)
     store = Store(project.root / str(cfg.store.root))
     registry = ModelRegistry(store.metadata)
@@ -109,7 +100,7 @@ def run_monitor(cfg: Any, project: Project, overrides: list[str],
     records = DriftRecords(store.metadata)
     check_id = report.check_id
     records.record_check(check_id, label, display_path(current), rows, pieces,
-                         report.to_json())
+                         {**report.to_json(), "histograms": _histograms(report, reference, profile)})
     if rule and version is not None:
         inputs = {**_figures(result, rows, version), **report.performance.get("drops", {})}
         decided = time.time() if now is None else now
@@ -120,6 +111,16 @@ def run_monitor(cfg: Any, project: Project, overrides: list[str],
             report.retrain = _retrain(version, settings, project, overrides, registry)
             records.record_outcome(trigger_id, report.retrain["outcome"])
     return report
+
+
+def _histograms(report: MonitorReport, reference: dict[str, Any],
+                current: dict[str, Any]) -> dict[str, Any]:
+    """Reference and current histograms of the columns that drifted, for the report."""
+    drifted = [c.column for c in report.result.columns if c.verdict == "drift"]
+    if report.prediction is not None and report.prediction.verdict == "drift":
+        drifted.append(PREDICTION)
+    return {name: {"reference": histogram(reference[name]), "current": histogram(current[name])}
+            for name in drifted if name in reference and name in current}
 
 
 def _reference(settings: dict[str, Any], cfg: Any, project: Project, store: Store,

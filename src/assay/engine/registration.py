@@ -19,7 +19,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from assay.compiler.plan import PlanNode
-from assay.config.schema import RegistrySettings
+from assay.config.sections import section
 from assay.engine.prepare import PreparedRun
 from assay.errors import AssayError
 from assay.registry import (
@@ -84,16 +84,6 @@ class PromotionRefused(AssayError):
         return "\n".join(lines)
 
 
-def registry_settings(cfg: Any) -> dict[str, Any]:
-    """The ``registry`` section as plain data, with the schema's defaults filled in."""
-    defaults = OmegaConf.structured(RegistrySettings)
-    section = cfg.get("registry") if cfg is not None else None
-    merged = OmegaConf.merge(defaults, section) if section is not None else defaults
-    settings = OmegaConf.to_container(merged, resolve=True)
-    assert isinstance(settings, dict)
-    return settings  # type: ignore[return-value]
-
-
 def register_run(prepared: PreparedRun, run_id: str, records: Sequence[TaskRecord],
                  overrides: Sequence[str],
                  code: Mapping[str, Any] | None = None) -> list[Registration]:
@@ -106,7 +96,7 @@ def register_run(prepared: PreparedRun, run_id: str, records: Sequence[TaskRecor
     nodes = [n for n in prepared.plan if n.step == REGISTER_STEP and n.id in done]
     if not nodes:
         return []
-    settings = registry_settings(prepared.cfg)
+    settings = section(prepared.cfg, "registry")
     registry = ModelRegistry(prepared.store.metadata)
     shared: dict[str, Any] = {}
 
@@ -142,7 +132,7 @@ def register_run(prepared: PreparedRun, run_id: str, records: Sequence[TaskRecor
 def raise_for_refusals(registrations: Sequence[Registration], cfg: Any) -> None:
     """Raises :class:`PromotionRefused` when the config requires promotion and it failed."""
     refused = [r for r in registrations if r.refused]
-    if refused and registry_settings(cfg).get("require_promotion"):
+    if refused and section(cfg, "registry").get("require_promotion"):
         raise PromotionRefused(refused)
 
 

@@ -169,6 +169,17 @@ class CategoricalProfile:
 ColumnProfile = NumericProfile | CategoricalProfile
 
 
+def histogram(profile: ColumnProfile) -> dict[str, Any]:
+    """The part of a profile a histogram is drawn from: bin edges and counts, or category counts.
+
+    Kept with each drift check for the columns that drifted, so the report can show
+    reference against current without the current data (which is not stored).
+    """
+    if isinstance(profile, NumericProfile):
+        return {"kind": "numeric", "edges": profile.edges.tolist(), "counts": profile.counts.tolist()}
+    return {"kind": "categorical", "counts": dict(profile.counts)}
+
+
 def numeric_edges(values: np.ndarray, bins: int = BINS) -> np.ndarray:
     """Fixed bin edges for a reference column: its quantiles, so every bin holds data."""
     present = values[~np.isnan(values)]

@@ -1,6 +1,7 @@
 """The model registry: immutable versions with their lineage, aliases, tags and gates."""
 
 from assay.registry.gate import GateDecision, decide_promotion
+from assay.registry.loading import load_model
 from assay.registry.refs import LATEST, Reference, parse_reference
 from assay.registry.versions import (
     DatasetUse,
@@ -22,5 +23,6 @@ __all__ = [
     "Reference",
     "RegistryError",
     "decide_promotion",
+    "load_model",
     "parse_reference",
 ]

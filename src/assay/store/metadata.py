@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from assay.errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _T = TypeVar("_T")
 
 _SCHEMA = """
@@ -56,6 +56,12 @@ CREATE TABLE IF NOT EXISTS tasks (
     PRIMARY KEY (run_id, node)
 );
 CREATE INDEX IF NOT EXISTS tasks_by_fingerprint ON tasks(fingerprint);
+CREATE TABLE IF NOT EXISTS task_inputs (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    node TEXT NOT NULL,
+    producer TEXT NOT NULL,
+    PRIMARY KEY (run_id, node, producer)
+);
 CREATE TABLE IF NOT EXISTS artifacts (
     fingerprint TEXT NOT NULL,
     output TEXT NOT NULL,
@@ -201,6 +207,7 @@ class TaskRecord:
     duration: float | None = None
     error: str | None = None
     log_path: str | None = None
+    inputs: tuple[str, ...] = ()  # the nodes whose outputs it read: the plan's edges
 
 
 class MetadataStore:
@@ -298,6 +305,10 @@ class MetadataStore:
                 [(run_id, t.node, t.step, t.fingerprint, t.status, t.reason, t.started,
                   t.duration, t.error, t.log_path) for t in tasks],
             )
+            tx.executemany(
+                "INSERT OR REPLACE INTO task_inputs (run_id, node, producer) VALUES (?, ?, ?)",
+                [(run_id, t.node, producer) for t in tasks for producer in t.inputs],
+            )
             tx.execute(
                 "UPDATE runs SET status = ?, finished = ?, n_ran = ?, n_cached = ?, n_failed = ?,"
                 " n_skipped = ?, metrics = ?, error = ? WHERE id = ?",
@@ -324,6 +335,13 @@ class MetadataStore:
             "SELECT * FROM tasks WHERE run_id = ? ORDER BY rowid", (run_id,)
         ).fetchall()
         return [dict(r) for r in rows]
+
+    def task_inputs(self, run_id: str) -> list[tuple[str, str]]:
+        """The plan's edges of one run, as ``(producer, node)`` pairs."""
+        rows = self.connection.execute(
+            "SELECT producer, node FROM task_inputs WHERE run_id = ? ORDER BY rowid", (run_id,)
+        ).fetchall()
+        return [(str(r[0]), str(r[1])) for r in rows]
 
     # ------------------------------------------------------------------ artifacts and history
 

@@ -1,0 +1,23 @@
+"""One settings section of a composed config as plain data, the schema's defaults filled in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from assay.config.schema import SETTINGS_GROUPS
+
+
+def section(cfg: Any, group: str) -> dict[str, Any]:
+    """The ``group`` section of ``cfg`` merged over its schema's defaults, resolved.
+
+    A project may leave optional sections out (or ``cfg`` may be ``None`` when a
+    command runs without a composed config): the schema's defaults apply.
+    """
+    defaults = OmegaConf.structured(SETTINGS_GROUPS[group])
+    found = cfg.get(group) if cfg is not None else None
+    merged = OmegaConf.merge(defaults, found) if found is not None else defaults
+    settings = OmegaConf.to_container(merged, resolve=True)
+    assert isinstance(settings, dict)
+    return settings  # type: ignore[return-value]
