@@ -12,8 +12,14 @@ PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check --quiet
 #   make test TORCH_INDEX=https://download.pytorch.org/whl/cu126   (CUDA 12.6)
 TORCH_VERSION ?= 2.13.0
 TORCH_INDEX ?=
+# The report site ships its own Mermaid bundle (pinned and verified in the script), because its
+# pages must render diagrams offline instead of loading the script from a CDN.
+MERMAID_JS := src/assay/report/assets/mermaid.min.js
+# The browser tests drive the system's chromium through Playwright, never a browser Playwright
+# downloads itself; on Debian and Ubuntu `make test` installs it with apt-get (sudo if not root).
+CHROMIUM_PACKAGE ?= chromium
 
-.PHONY: demo test install install-test install-torch benchmarks clean
+.PHONY: demo test install install-test install-torch install-chromium mermaid benchmarks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,16 +37,40 @@ $(VENV)/.installed-test: $(VENV)/.installed $(VENV)/.installed-torch
 	$(PIP_INSTALL) -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+# Phony, so the script runs every time: it checks the file's sha256 and does nothing when it is
+# already the pinned bundle, and so repairs a truncated or stale copy that a file target would keep.
+mermaid:
+	$(PYTHON) scripts/fetch_mermaid.py $(MERMAID_JS)
 
-install-test: $(VENV)/.installed-test
+# No stamp file: the check looks for the binary on every run, so a machine where chromium was
+# removed (or a venv copied from elsewhere) gets it back instead of failing in the browser tests.
+install-chromium:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then \
+		exit 0; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "make: the browser tests need chromium; install it with your package manager" >&2; exit 1; \
+	elif [ "$$(id -u)" -eq 0 ]; then \
+		set -x; apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(CHROMIUM_PACKAGE); \
+	elif command -v sudo >/dev/null 2>&1; then \
+		set -x; sudo apt-get update && \
+		sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(CHROMIUM_PACKAGE); \
+	else \
+		echo "make: the browser tests need chromium and this user can neither apt-get nor sudo;" \
+			"install it as root: apt-get install -y --no-install-recommends $(CHROMIUM_PACKAGE)" >&2; \
+		exit 1; \
+	fi
+
+install: $(VENV)/.installed mermaid
+
+install-test: $(VENV)/.installed-test mermaid
 
 install-torch: $(VENV)/.installed-torch
 
 demo: install
-	$(BIN)/assay run
+	$(BIN)/assay run report.build=true
 
-test: install-test
+test: install-test install-chromium
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/mypy

@@ -8,7 +8,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ["compile_10k.py", "cached_run.py", "sweep.py", "torch_trainer.py",
-              "drift_vs_evidently.py"]
+              "drift_vs_evidently.py", "report_build.py"]
 
 
 def main() -> None:

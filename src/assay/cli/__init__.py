@@ -28,6 +28,8 @@ commands:
   monitor [OVERRIDES...] [--json]
                               check monitor.current for drift against a version's
                               training data profile; retrain when monitor.retrain.when holds
+  report [serve] [--out DIR]  build the report site (model cards, runs, sweeps, drift) with
+                              MkDocs into DIR (default site/); serve it with live rebuilds
 
 options:
   --verbose                   show full tracebacks for errors
@@ -43,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "data": "assay.cli.data:data_command",
     "reproduce": "assay.cli.reproduce:reproduce_command",
     "monitor": "assay.cli.monitor:monitor_command",
+    "report": "assay.cli.report:report_command",
 }
 """Commands by name; each imports its module only when it runs, so start-up stays fast."""
 

@@ -28,9 +28,11 @@ def run_command(args: list[str]) -> int:
     make_importable(project.root)
 
     errors: list[Exception] = []
+    reports: list[dict[str, Any]] = []
     pipeline = pipeline_task(project)
 
     def task(cfg: DictConfig) -> Any:
+        reports.append(_report_settings(cfg))
         # Errors are kept and raised after Hydra returns, so they are reported once,
         # by the command line, instead of also by Hydra's own job error printer.
         try:
@@ -46,7 +48,40 @@ def run_command(args: list[str]) -> int:
         app()
     if errors:
         raise errors[0]
+    # A sweep's jobs run inside the launcher, not through ``task``: read its settings here.
+    settings = reports[0] if reports else _sweep_report_settings(project, args)
+    if settings is not None and settings["build"]:
+        build_report_after_run(project, settings)
     return 0
+
+
+def _sweep_report_settings(project: Project, args: list[str]) -> dict[str, Any] | None:
+    """The ``report`` section a sweep was run with (its overrides that sweep nothing)."""
+    from assay.config.compose import compose
+
+    if not {"-m", "--multirun"} & set(args):
+        return None
+    plain = [a for a in args if "=" in a and not a.startswith("-")
+             and not any(c in a.partition("=")[2] for c in ",()")]
+    return _report_settings(compose(project, plain))
+
+
+def _report_settings(cfg: DictConfig) -> dict[str, Any]:
+    """The ``report`` section, with the store it reads from."""
+    from assay.config.sections import section
+
+    return {**section(cfg, "report"), "store": str(cfg.store.root)}
+
+
+def build_report_after_run(project: Project, settings: dict[str, Any]) -> None:
+    """Rebuilds the report site after a run (``report.build=true``)."""
+    from assay.report.build import build_report
+    from assay.store import Store
+
+    built = build_report(Store(project.root / settings["store"]),
+                         project.root / str(settings["out"]), int(settings["resamples"]))
+    print(f"assay: report rebuilt in {built.seconds:.1f}s ({built.new_cards} new model cards)"
+          f" -> {built.index}", flush=True)
 
 
 def pipeline_task(project: Project) -> Callable[[DictConfig], dict[str, Any]]:

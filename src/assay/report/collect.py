@@ -46,11 +46,25 @@ class DriftCheck:
 
 
 @dataclass(frozen=True)
+class RunRecord:
+    """One run: its row, how each node ended, and the plan's edges between them."""
+
+    run: Mapping[str, Any]
+    tasks: tuple[Mapping[str, Any], ...]
+    edges: tuple[tuple[str, str], ...]
+
+    @property
+    def run_id(self) -> str:
+        """The run's id."""
+        return str(self.run["id"])
+
+
+@dataclass(frozen=True)
 class SiteData:
     """The whole report's content."""
 
     models: tuple[ModelCard, ...]
-    runs: tuple[Mapping[str, Any], ...]
+    runs: tuple[RunRecord, ...]
     sweeps: tuple[Leaderboard, ...]
     drift: tuple[DriftCheck, ...]
     not_recorded: tuple[str, ...] = field(default_factory=tuple)
@@ -61,7 +75,9 @@ def collect(store: Store, limit: int = 200) -> SiteData:
     registry = ModelRegistry(store.metadata)
     drift = tuple(_check(row) for row in DriftRecords(store.metadata).checks(limit))
     models = tuple(_cards(registry, drift))
-    runs = tuple(store.metadata.runs(limit))
+    runs = tuple(RunRecord(row, tuple(store.metadata.tasks(row["id"])),
+                           tuple(store.metadata.task_inputs(row["id"])))
+                 for row in store.metadata.runs(limit))
     sweeps = tuple(leaderboard(store, row["id"]) for row in store.metadata.sweeps(limit))
     parts = {"models": models, "runs": runs, "sweeps": sweeps, "drift": drift}
     return SiteData(models, runs, sweeps, drift,
