@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assay.report import markup as md
 from assay.report.card import card_path, registered
-from assay.report.collect import SiteData
+from assay.report.collect import NOT_RECORDED, SiteData
 from assay.report.pages.models import _when, headline
 from assay.report.site import Page, relative
 
@@ -40,7 +40,7 @@ def home_page(site: SiteData) -> Page:
             f"{check.model}: {'drifted' if check.drifted else 'no drift'}",
             relative(PATH, f"drift/{check.check_id}.md"))))
     for part in site.not_recorded:
-        parts.append(md.note(f"{part}: {'nothing recorded yet'}"))
+        parts.append(md.note(f"{part}: {NOT_RECORDED}"))
     return Page(PATH, "\n".join(parts), {
         "page": "home", "models": {name: v.ref for name, v in latest.items()},
         "versions": len(site.models), "runs": len(site.runs), "sweeps": len(site.sweeps),
