@@ -10,8 +10,9 @@ followed, and the parameters are read from ``__init__`` or the function signatur
 A module that is already imported is inspected directly, which is exact.
 
 Where static reading cannot decide (a compiled module, a module-level
-``__getattr__``, an inherited ``__init__``), the target is accepted as unknown
-rather than rejected: a wrong rejection would block a valid run.
+``__getattr__``, an ``__init__`` inherited from another module), the target is
+accepted as unknown rather than rejected: a wrong rejection would block a valid run.
+An ``__init__`` inherited from a class of the same module is read from that class.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pkgutil
 import sys
 import typing
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -310,7 +311,8 @@ def _absolute_module(current: str, is_package: bool, module: str | None, level: 
     return ".".join([*base, module] if module else base)
 
 
-def _describe_node(path: str, module_name: str, file: Path, node: ast.stmt) -> TargetInfo:
+def _describe_node(path: str, module_name: str, file: Path, node: ast.stmt,
+                   subclasses: tuple[str, ...] = ()) -> TargetInfo:
     code_version = None
     if _is_local(module_name, str(file)):
         segment = ast.get_source_segment(file.read_text(encoding="utf-8"), node)
@@ -323,7 +325,23 @@ def _describe_node(path: str, module_name: str, file: Path, node: ast.stmt) -> T
             return _from_arguments(path, item.args, skip_self=True, code_version=code_version)
     if any(_is_dataclass_decorator(d) for d in node.decorator_list):
         return _from_dataclass_body(path, node, code_version)
-    return TargetInfo(path, code_version=code_version)  # inherited __init__: unknown
+    base = _same_module_base(file, node)
+    if base is None or base.name in subclasses:
+        return TargetInfo(path, code_version=code_version)  # inherited __init__: unknown
+    inherited = _describe_node(path, module_name, file, base, (*subclasses, node.name))
+    if code_version is not None and inherited.code_version is not None:
+        code_version = hash_text(code_version + inherited.code_version)  # either edit counts
+    return replace(inherited, code_version=code_version)
+
+
+def _same_module_base(file: Path, node: ast.ClassDef) -> ast.ClassDef | None:
+    """The class's first base when the same module defines it: first in its MRO, so its
+    ``__init__`` (own or inherited the same way) is the one the class has."""
+    first = node.bases[0] if node.bases else None
+    if not isinstance(first, ast.Name):
+        return None
+    return next((n for n in _top_level(_parse(file).body)
+                 if isinstance(n, ast.ClassDef) and n.name == first.id), None)
 
 
 def _from_arguments(

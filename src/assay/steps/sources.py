@@ -197,25 +197,17 @@ class ParquetFile:
                            display_path(self.path))
 
 
-@dataclass(frozen=True)
-class DataFile:
+class DataFile(ParquetFile):
     """A CSV file, or a Parquet file or folder, told apart by the path.
 
-    Args:
-        path: The file or folder.
-        target: Name of the target column.
-        task: classification or regression.
+    Its fields are :class:`ParquetFile`'s: path, target and task.
     """
-
-    path: FilePath
-    target: str
-    task: str = "classification"
 
     def load(self) -> Dataset:
         """Reads the file (``.csv`` as CSV, anything else as Parquet)."""
         if str(self.path).lower().endswith(".csv"):
             return CsvFile(self.path, self.target, self.task).load()
-        return ParquetFile(self.path, self.target, self.task).load()
+        return super().load()
 
 
 def _read(path: str, reader: Any, kind: str) -> pd.DataFrame:

@@ -147,12 +147,22 @@ class _Regressor(RegressorMixin, _TorchEstimator):  # type: ignore[misc]
 
 
 class _MLP:
-    """The tabular MLP's architecture parameters (mixed into the MLP estimators)."""
+    """The tabular MLP's parameters (mixed in first, so the MLP estimators take this
+    ``__init__``: scikit-learn reads the parameter names from its explicit signature)."""
 
     hidden_sizes: Sequence[int]
     activation: str
     dropout: float
     batch_norm: bool
+
+    def __init__(self, hidden_sizes: Sequence[int] = (64, 32), activation: str = "relu",
+                 dropout: float = 0.1, batch_norm: bool = False,
+                 optimizer: Mapping[str, Any] | None = None, lr: float = 1e-3,
+                 scheduler: Mapping[str, Any] | None = None, batch_size: int = 128,
+                 epochs: int = 50, patience: int | None = 5, min_delta: float = 0.0,
+                 validation_fraction: float = 0.1, grad_clip: float | None = None,
+                 seed: int = 0, device: str = "auto", precision: str = "32") -> None:
+        _keep(self, locals())
 
     def _network(self, n_in: int, n_out: int) -> Any:
         from assay.torch.networks import mlp
@@ -183,31 +193,23 @@ class MLPClassifier(_MLP, _Classifier):
         precision: 32, bf16 or 16-mixed (mixed precision on CUDA only).
     """
 
-    def __init__(self, hidden_sizes: Sequence[int] = (64, 32), activation: str = "relu",
-                 dropout: float = 0.1, batch_norm: bool = False,
-                 optimizer: Mapping[str, Any] | None = None, lr: float = 1e-3,
-                 scheduler: Mapping[str, Any] | None = None, batch_size: int = 128,
-                 epochs: int = 50, patience: int | None = 5, min_delta: float = 0.0,
-                 validation_fraction: float = 0.1, grad_clip: float | None = None,
-                 seed: int = 0, device: str = "auto", precision: str = "32") -> None:
-        _keep(self, locals())
-
 
 class MLPRegressor(_MLP, _Regressor):
     """The regression twin of :class:`MLPClassifier`: mean squared error, same settings."""
 
-    def __init__(self, hidden_sizes: Sequence[int] = (64, 32), activation: str = "relu",
-                 dropout: float = 0.1, batch_norm: bool = False,
+
+class _AnyModule:
+    """Any module's parameters (mixed in first, like :class:`_MLP`)."""
+
+    module: Mapping[str, Any]
+
+    def __init__(self, module: Mapping[str, Any] | None = None,
                  optimizer: Mapping[str, Any] | None = None, lr: float = 1e-3,
                  scheduler: Mapping[str, Any] | None = None, batch_size: int = 128,
                  epochs: int = 50, patience: int | None = 5, min_delta: float = 0.0,
                  validation_fraction: float = 0.1, grad_clip: float | None = None,
                  seed: int = 0, device: str = "auto", precision: str = "32") -> None:
         _keep(self, locals())
-
-
-class _AnyModule:
-    module: Mapping[str, Any]
 
     def _network(self, n_in: int, n_out: int) -> Any:
         from assay.torch.networks import from_config
@@ -222,25 +224,9 @@ class TorchClassifier(_AnyModule, _Classifier):
     when its constructor takes them. Training settings are those of :class:`MLPClassifier`.
     """
 
-    def __init__(self, module: Mapping[str, Any] | None = None,
-                 optimizer: Mapping[str, Any] | None = None, lr: float = 1e-3,
-                 scheduler: Mapping[str, Any] | None = None, batch_size: int = 128,
-                 epochs: int = 50, patience: int | None = 5, min_delta: float = 0.0,
-                 validation_fraction: float = 0.1, grad_clip: float | None = None,
-                 seed: int = 0, device: str = "auto", precision: str = "32") -> None:
-        _keep(self, locals())
-
 
 class TorchRegressor(_AnyModule, _Regressor):
     """Any ``torch.nn.Module`` as a regressor (one output unit)."""
-
-    def __init__(self, module: Mapping[str, Any] | None = None,
-                 optimizer: Mapping[str, Any] | None = None, lr: float = 1e-3,
-                 scheduler: Mapping[str, Any] | None = None, batch_size: int = 128,
-                 epochs: int = 50, patience: int | None = 5, min_delta: float = 0.0,
-                 validation_fraction: float = 0.1, grad_clip: float | None = None,
-                 seed: int = 0, device: str = "auto", precision: str = "32") -> None:
-        _keep(self, locals())
 
 
 def _keep(estimator: Any, arguments: dict[str, Any]) -> None:
