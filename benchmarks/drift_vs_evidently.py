@@ -36,7 +36,8 @@ import json, resource, sys, time
 start = time.perf_counter()
 from pathlib import Path
 from assay.monitor.check import check_drift
-from assay.monitor.current import profile_on_dask, reference_from_file
+from assay.monitor.current import profile_on_dask
+from assay.monitor.profiling import reference_from_file
 reference = reference_from_file(Path(sys.argv[1]))
 current, _, pieces = profile_on_dask(Path(sys.argv[2]), reference)
 result = check_drift(reference, current)

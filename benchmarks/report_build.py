@@ -48,20 +48,28 @@ def main() -> None:
         full_s, full = run("report", "--json", cwd=workdir)
         run("run", "executor=threads", "split.seed=10", cwd=workdir)
         incremental_s, incremental = run("report", "--json", cwd=workdir)
-        unchanged_s, _ = run("report", "--json", cwd=workdir)
+        unchanged_s, unchanged = run("report", "--json", cwd=workdir)
         full_json, incremental_json = json.loads(full), json.loads(incremental)
+        unchanged_json = json.loads(unchanged)
         assert full_json["cards"] == 100 and incremental_json["new_cards"] == 1, (full, incremental)
         print(f"store: 100 versions, 10 sweeps, made in {making:.0f} s")
         print(f"full build: {full_s:.1f} s ({full_json['seconds']:.1f} s in the build)")
         print(f"rebuild after one run: {incremental_s:.1f} s "
               f"({incremental_json['written']} files changed) = {incremental_s / full_s:.2f}x")
-        print(f"rebuild with nothing new: {unchanged_s:.1f} s")
+        print(f"rebuild with nothing new: {unchanged_s:.1f} s (MkDocs builds "
+              f"{unchanged_json['pages']} pages; {unchanged_json['written']} files changed, "
+              f"{unchanged_json['drawn']} plots drawn)")
         record("report_build", {
             "versions": full_json["cards"], "sweeps": 10,
             "full_build_s": round(full_s, 2), "incremental_build_s": round(incremental_s, 2),
             "unchanged_build_s": round(unchanged_s, 2),
             "incremental_over_full": round(incremental_s / full_s, 3),
             "incremental_files_changed": incremental_json["written"],
+            "incremental_plots_drawn": incremental_json["drawn"],
+            # what a rebuild hands MkDocs, which builds every page each time
+            "pages": unchanged_json["pages"],
+            "unchanged_files_changed": unchanged_json["written"],
+            "unchanged_plots_drawn": unchanged_json["drawn"],
         })
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

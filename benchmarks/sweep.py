@@ -8,8 +8,10 @@ running a plain app versus ``assay run -m`` (targets: 2.5x faster, within 1.3x o
 The data is written twice, as Parquet (cheap to read: the fits are most of each job)
 and as CSV (reading is a real share of each job, as in most plain apps). Every variant
 runs ROUNDS times, interleaved, each assay run in a fresh store; medians are recorded.
-The ideal is the sum of the unique work (task durations recorded in the store) divided
-by the cores.
+The ideal is the sum of the unique work divided by the cores, with one reference for
+every executor: each unique task's shortest duration recorded in any store of the
+format (any executor, any round). Each executor's own durations would not compare:
+tasks sharing one process's threads are stretched by the contention.
 
     python benchmarks/sweep.py
 """
@@ -45,11 +47,20 @@ def timed(command: list[str], cwd: Path) -> tuple[float, str]:
     return elapsed, result.stdout
 
 
-def unique_work(store: Path) -> float:
-    """Seconds of task time the sweep ran, each unique node counted once."""
+def task_durations(store: Path) -> dict[str, float]:
+    """Seconds each unique node the sweep ran took, by fingerprint."""
     with sqlite3.connect(store / "assay.db") as db:
         rows = db.execute("SELECT fingerprint, duration FROM tasks WHERE status = 'ran'").fetchall()
-    return sum(dict(rows).values())
+    return {fingerprint: float(duration) for fingerprint, duration in rows}
+
+
+def shortest(measured: list[dict[str, float]]) -> dict[str, float]:
+    """Each fingerprint's shortest duration over the given runs."""
+    best: dict[str, float] = {}
+    for durations in measured:
+        for fingerprint, duration in durations.items():
+            best[fingerprint] = min(duration, best.get(fingerprint, duration))
+    return best
 
 
 def write_data(workdir: Path) -> None:
@@ -71,7 +82,7 @@ def measure(workdir: Path, fmt: str) -> dict[str, object]:
     sweep = ["run", "-m", f"data={fmt}", f"data.path={data.name}", "data.target=target",
              "features=standard,minmax", f"model.C={C_VALUES}"]
     baseline: list[float] = []
-    runs: dict[str, list[tuple[float, float]]] = {e: [] for e in EXECUTORS}
+    runs: dict[str, list[tuple[float, dict[str, float]]]] = {e: [] for e in EXECUTORS}
     plan_line = ""
     for round_ in range(ROUNDS):
         baseline.append(timed(baseline_command, workdir)[0])
@@ -80,19 +91,30 @@ def measure(workdir: Path, fmt: str) -> dict[str, object]:
             elapsed, stdout = timed([ASSAY, *sweep, f"executor={executor}",
                                      f"store.root={store.name}"], workdir)
             plan_line = next(line for line in stdout.splitlines() if "sweep of 12 jobs" in line)
-            runs[executor].append((elapsed, unique_work(store)))
+            runs[executor].append((elapsed, task_durations(store)))
     base = statistics.median(baseline)
+    cores = os.cpu_count() or 1
+    reference = shortest([d for measured in runs.values() for _, d in measured])
+    ideal = sum(reference.values()) / cores  # one ideal, whichever executor ran the tasks
     figures: dict[str, object] = {"baseline_s": round(base, 2),
-                                  "baseline_runs_s": [round(b, 2) for b in baseline]}
+                                  "baseline_runs_s": [round(b, 2) for b in baseline],
+                                  "ideal_s": round(ideal, 2),
+                                  "ideal_reference": "each unique task's shortest duration "
+                                                     "over every executor and round",
+                                  "reference_task_time_s": round(sum(reference.values()), 2),
+                                  "unique_tasks": len(reference)}
     for executor, measured in runs.items():
         elapsed = statistics.median(e for e, _ in measured)
-        ideal = statistics.median(w for _, w in measured) / (os.cpu_count() or 1)
+        own = statistics.median(sum(d.values()) for _, d in measured)
         figures[executor] = {
             "seconds": round(elapsed, 2),
             "runs_s": [round(e, 2) for e, _ in measured],
             "speedup": round(base / elapsed, 2),
             "ideal_s": round(ideal, 2),
             "of_ideal": round(elapsed / ideal, 2),
+            # The executor's own summed task time (median over rounds): what contention
+            # added to each task shows against the reference's.
+            "task_time_s": round(own, 2),
         }
         print(f"{fmt}, assay ({executor}): {elapsed:.2f} s, {base / elapsed:.2f}x faster than "
               f"the basic launcher ({base:.2f} s); ideal {ideal:.2f} s "

@@ -64,7 +64,13 @@ class Problem:
 
 
 class AssayError(Exception):
-    """Root of every error raised by assay."""
+    """Root of every error raised by assay.
+
+    Attributes:
+        exit_code: The status the command line exits with; subclasses set their own.
+    """
+
+    exit_code: int = 1
 
 
 class UserError(AssayError):
@@ -118,7 +124,22 @@ class DataError(UserError):
 
 
 class StoreError(AssayError):
-    """The artifact or metadata store cannot do what was asked."""
+    """The artifact or metadata store cannot do what was asked.
+
+    Args:
+        message: What went wrong.
+        hint: How to fix it, shown on a line of its own.
+    """
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        self.hint = hint
+        super().__init__(f"{message}\n  hint: {hint}" if hint else message)
+
+
+class MissingStoreError(UserError):
+    """A directory named as a workspace's store holds no assay store."""
+
+    phase = "store"
 
 
 class CorruptArtifactError(StoreError):
@@ -165,17 +186,16 @@ class StepError(AssayError):
 
     The original exception, when it was raised in this process, is chained as
     ``__cause__``; failures from other processes keep their traceback as text.
+
+    Attributes:
+        exit_code: 2 when there are failures and every one is bad input data, otherwise 1.
     """
 
     def __init__(self, failures: Sequence[StepFailure], resume_hint: str | None = None) -> None:
         self.failures = tuple(failures)
         self.resume_hint = resume_hint
+        self.exit_code = 2 if self.failures and all(f.user_error for f in self.failures) else 1
         super().__init__(self.render())
-
-    @property
-    def exit_code(self) -> int:
-        """2 when there are failures and every one is bad input data, otherwise 1."""
-        return 2 if self.failures and all(f.user_error for f in self.failures) else 1
 
     def render(self) -> str:
         """Each failure, then how to resume."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.helpers import assay, assert_clean_error
@@ -35,6 +38,30 @@ def test_top_level_help_version_and_unknown_command(project: Path) -> None:
     assert assay("--version", cwd=project).stdout.startswith("assay 0.")
     stderr = assert_clean_error(assay("rnu", cwd=project))
     assert "unknown command 'rnu'; did you mean 'run'?" in stderr
+
+
+@pytest.mark.parametrize("group", ["models", "runs", "data"])
+def test_inspection_commands_share_help_exit_codes_and_unknown_command_errors(
+        project: Path, group: str) -> None:
+    helped = assay(group, "--help", cwd=project)
+    assert helped.returncode == 0 and helped.stdout.startswith(f"usage: assay {group} ")
+    bare = assay(group, cwd=project)
+    assert bare.returncode == 2 and bare.stdout == helped.stdout
+    stderr = assert_clean_error(assay(group, "lsit", cwd=project))
+    assert f"unknown {group} command 'lsit'" in stderr and "did you mean 'list'?" in stderr
+
+
+def test_inspection_commands_do_not_import_the_engine() -> None:
+    # models/runs/data only read the store: the compiler and executor would cost ~180 modules.
+    code = ("import sys\n"
+            "from assay.cli.output import short_metrics\n"
+            "import assay.cli.data, assay.cli.models, assay.cli.runs\n"
+            "assert short_metrics({'roc_auc': 0.5, 'n': 3}) == 'roc_auc 0.5000'\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('assay.engine', "
+            "'assay.compiler', 'assay.executor'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_init_writes_a_project_that_runs_as_is(tmp_path: Path) -> None:

@@ -40,3 +40,21 @@ class TestAssayLauncher(LauncherTestSuite):
 )
 class TestAssayLauncherIntegration(IntegrationTestSuite):
     """Hydra's IntegrationTestSuite: real applications started as subprocesses."""
+
+
+def test_every_batch_of_a_sweep_shares_one_composer() -> None:
+    from types import SimpleNamespace
+
+    from omegaconf import OmegaConf
+
+    launcher = AssayLauncher()
+
+    def setup() -> None:
+        launcher.setup(hydra_context=SimpleNamespace(config_loader=None),  # type: ignore[arg-type]
+                       task_function=lambda cfg: None, config=OmegaConf.create())
+
+    setup()
+    first = launcher.composer()
+    assert launcher.composer() is first  # an optimiser's next batch reuses its bases
+    setup()  # a new sweep: bases of another config
+    assert launcher.composer() is not first

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -23,9 +24,9 @@ def _monitor(project: Path, *overrides: str) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
-@pytest.fixture
-def trained(project: Path) -> Path:
-    """A registered breast-cancer model, and the data again as it was and shifted."""
+def _train(project: Path) -> Path:
+    """A registered breast-cancer model, and the data again as it was, shifted, relabelled,
+    without labels, and broken in the ways a check must refuse cleanly."""
     from sklearn.datasets import load_breast_cancer
 
     frame = load_breast_cancer(as_frame=True).frame
@@ -33,12 +34,35 @@ def trained(project: Path) -> Path:
     shifted = frame.copy()
     shifted.iloc[:, :20] = shifted.iloc[:, :20] * 1.5  # 20 of 31 columns scaled
     shifted.to_parquet(project / "shifted.parquet")
+    shifted.drop(columns="target").to_parquet(project / "unlabelled.parquet")
     relabelled = frame.copy()
     relabelled.loc[::3, "target"] = 1 - relabelled.loc[::3, "target"]  # a third of labels flipped
     relabelled.to_parquet(project / "relabelled.parquet")
+    frame.drop(columns="mean radius").to_parquet(project / "unfeatured.parquet")
+    frame.head(0).to_csv(project / "header.csv", index=False)
+    (project / "notes.txt").write_text("not a table\n")
+    (project / "empty").mkdir()
     result = assay("run", *FAST, cwd=project)
     assert result.returncode == 0, result.stderr
     return project
+
+
+@pytest.fixture
+def trained(project: Path) -> Path:
+    """A trained project of its own (for tests that record checks or retrain)."""
+    return _train(project)
+
+
+@pytest.fixture(scope="module")
+def trained_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One trained project shared by checks that fail before anything is recorded."""
+    from tests.conftest import REPO
+
+    root = tmp_path_factory.mktemp("refused") / "project"
+    root.mkdir()
+    for folder in ("configs", "pipelines"):
+        shutil.copytree(REPO / folder, root / folder)
+    return _train(root)
 
 
 def test_a_check_finds_drift_only_where_there_is_some(trained: Path) -> None:
@@ -71,6 +95,8 @@ def test_the_trigger_fires_when_the_rule_holds_and_not_again_within_the_cooldown
     assert fired["trigger"]["fired"] is True
     assert fired["trigger"]["inputs"]["drift_share"] == fired["drift_share"]
     assert fired["retrain"]["version"] == "logistic-regression:v2"
+    # the executor is given once: the monitor's, not the version's as well
+    assert [a for a in fired["retrain"]["command"] if a.startswith("executor")] == FAST
     challenger = json.loads(assay("models", "show", "logistic-regression@challenger", "--json",
                                   cwd=trained).stdout)
     assert challenger["version"] == 2 and challenger["datasets"][0]["rows"] == 569 * 2
@@ -84,6 +110,21 @@ def test_the_trigger_fires_when_the_rule_holds_and_not_again_within_the_cooldown
         decisions = db.execute("SELECT fired, reason, outcome FROM retrain_triggers ORDER BY id").fetchall()
     assert [d[0] for d in decisions] == [0, 1, 0, 1]
     assert decisions[1][2].startswith("registered logistic-regression:v2 as challenger")
+    with sqlite3.connect(trained / ".assay" / "assay.db") as db:
+        stored = [json.loads(r[0]) for r in db.execute("SELECT result FROM drift_checks")]
+    # each check is stored with the decision made on it
+    assert [c["trigger"]["fired"] for c in stored] == [False, True, False, True]
+
+
+def test_unlabelled_current_data_does_not_fire_a_retraining_it_cannot_run(
+        trained: Path) -> None:
+    rule = 'monitor.retrain.when="drift_share >= 0.5"'
+    checked = _monitor(trained, "monitor.current=unlabelled.parquet", rule)
+    assert checked["drifted"] and checked["performance"] is None
+    assert checked["trigger"]["fired"] is False and not checked["retrain"]
+    assert "the current data has no 'target' column" in checked["trigger"]["reason"]
+    # no firing, so no cooldown: labelled data fires at once
+    assert _monitor(trained, "monitor.current=shifted.parquet", rule)["trigger"]["fired"]
 
 
 def test_prediction_and_performance_drift_feed_the_rule(trained: Path) -> None:
@@ -144,10 +185,28 @@ def test_the_drift_check_is_a_step_of_any_pipeline(trained: Path) -> None:
      "the rule names 'drift_shar'"),
     (["monitor.current=same.parquet", "monitor.reference=nothing"], "no model is registered"),
     (["monitor.current=same.parquet", "monitor.correction=holm"], "'monitor.correction'"),
+    (["monitor.current=notes.txt"], "cannot read the file as Parquet"),
+    (["monitor.current=empty"], "the folder holds no Parquet files"),
+    (["monitor.current=header.csv"], "the current data has no rows"),
+    (["monitor.current=same.parquet", "monitor.reference=typo.parquet"],
+     "the reference data does not exist"),
+    (["monitor.current=notes.txt", "monitor.retrain.cooldown=soon"], "'soon' is not a duration"),
+    (["monitor.current=unfeatured.parquet"], "lacks the model's feature column(s) 'mean radius'"),
+    (["monitor.current=same.parquet", "+monitor.columns.target={test: foo}"],
+     "'monitor.columns.target.test' is out of range"),
+    (["monitor.current=same.parquet", "+monitor.columns.mean_radius={test: ks}"],
+     "did you mean 'mean radius'?"),
+    (["monitor.current=same.parquet", "monitor.tests.categorical=ks"],
+     "'monitor.tests.categorical' is out of range"),
+    (["monitor.current=same.parquet", "+monitor.tests.text=ks"], "'monitor.tests'"),
+    (["monitor.current=same.parquet", 'monitor.retrain.when="f1_drop > 0.1"'],
+     "the rule names 'f1_drop'"),  # recorded at evaluation, never measured by a check
+    (["monitor.current=same.parquet", "monitor.retrain.when=\"drift_share >= 'a'\""],
+     "which is not a number"),
 ])
-def test_bad_monitor_input_is_a_clean_error(trained: Path, overrides: list[str],
+def test_bad_monitor_input_is_a_clean_error(trained_once: Path, overrides: list[str],
                                             message: str) -> None:
-    assert message in assert_clean_error(assay("monitor", *FAST, *overrides, cwd=trained))
+    assert message in assert_clean_error(assay("monitor", *FAST, *overrides, cwd=trained_once))
 
 
 def _write_big(folder: Path, rows: int, files: int) -> None:
@@ -163,21 +222,13 @@ def _write_big(folder: Path, rows: int, files: int) -> None:
         pq.write_table(table, folder / f"part-{index:03d}.parquet", row_group_size=250_000)
 
 
-@pytest.mark.e2e
-def test_ten_million_rows_are_checked_in_bounded_memory(project: Path) -> None:
+def _peak_memory(project: Path, *overrides: str) -> tuple[int, dict[str, Any]]:
+    """The peak resident memory of ``assay monitor`` with its workers, and its report."""
     import psutil
 
-    _write_big(project / "big", 10_000_000, 20)
-    sample = project / "sample.parquet"
-    import pandas as pd
-
-    pd.read_parquet(project / "big" / "part-000.parquet").head(20_000).to_parquet(sample)
-    trained = assay("run", *FAST, "data=parquet", "data.path=sample.parquet",
-                    "data.target=target", cwd=project)
-    assert trained.returncode == 0, trained.stderr
-    process = subprocess.Popen([sys.executable, "-m", "assay", "monitor", "executor=local",
-                                "monitor.current=big", "--json"], cwd=project,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, "-m", "assay", "monitor", *overrides, "--json"],
+                               cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
     peak = 0
     watched = psutil.Process(process.pid)
     while process.poll() is None:
@@ -189,7 +240,31 @@ def test_ten_million_rows_are_checked_in_bounded_memory(project: Path) -> None:
         time.sleep(0.05)
     out, err = process.communicate()
     assert process.returncode == 0, err
-    report = json.loads(out)
-    assert report["rows"] == 10_000_000 and report["pieces"] == 40
+    return peak, json.loads(out)
+
+
+@pytest.mark.e2e
+def test_ten_million_rows_are_checked_in_bounded_memory(project: Path) -> None:
+    rows, columns = 10_000_000, 5
+    _write_big(project / "big", rows, 20)
+    sample = project / "sample.parquet"
+    import pandas as pd
+
+    pd.read_parquet(project / "big" / "part-000.parquet").head(20_000).to_parquet(sample)
+    trained = assay("run", *FAST, "data=parquet", "data.path=sample.parquet",
+                    "data.target=target", cwd=project)
+    assert trained.returncode == 0, trained.stderr
+    # Two workers on any machine: what streaming bounds is memory per worker.
+    cluster = ["executor=local", "executor.n_workers=2"]
+    baseline, _ = _peak_memory(project, *cluster, "monitor.current=sample.parquet")
+    peak, report = _peak_memory(project, *cluster, "monitor.current=big")
+    assert report["rows"] == rows and report["pieces"] == 40
+    # Loading the data whole would take rows x columns x 8 bytes (400 MB) above the
+    # processes' own memory (the baseline: the same check of 20,000 rows); streaming it
+    # holds a few row groups per worker (about 150 MiB here; the bound leaves room for
+    # noise in sampling memory while staying below what loading it whole would need).
+    in_memory = rows * columns * 8
+    assert peak - baseline < in_memory * 0.75, (
+        f"peak {peak / 2**20:.0f} MiB, baseline {baseline / 2**20:.0f} MiB")
     assert peak < 2 * 1024**3, f"peak {peak / 1024**3:.2f} GiB"
     assert not report["drifted"]  # the same distribution, sampled differently

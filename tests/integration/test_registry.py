@@ -166,8 +166,13 @@ def test_reproduce_passes_then_names_the_dataset_that_changed(csv_project: Path)
     result = assay("reproduce", "cancer:v1", cwd=csv_project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "cancer:v1 reproduced: 8 step fingerprints, 12 metrics" in result.stdout
+    # The model is only said to match when its checksum did (a differing one is a note).
+    checksum_noted = "note: model artifact checksum" in result.stdout
+    assert ("and the model artifact match" in result.stdout) is not checksum_noted
     checked = _json(csv_project, "reproduce", "cancer@latest")
     assert checked["ok"] and checked["differences"] == []
+    assert checked["compared"] == {"steps": 8, "metrics": 12}
+    assert checked["model_matches"] is not any(n["kind"] == "model" for n in checked["notes"])
 
     frame = (csv_project / "cancer.csv").read_text().splitlines()
     frame[1] = frame[1].replace(frame[1].split(",")[0], "99.0", 1)
@@ -194,6 +199,8 @@ def test_reproduce_passes_then_names_the_dataset_that_changed(csv_project: Path)
     (["models", "frobnicate"], "unknown models command"),
     (["runs", "show", "20990101-000000-abcdef"], "there is no run"),
     (["reproduce"], "the following arguments are required: ref"),
+    (["reproduce", "logistic-regression:v1", "--into", ".assay"],
+     "key '--into': cannot reproduce into .assay: it already holds an assay store"),
     (["models", "list", "--store", "nowhere"], "no assay store at nowhere"),
 ])
 def test_bad_references_and_arguments_are_clean_errors(project: Path, args: list[str],
@@ -202,11 +209,24 @@ def test_bad_references_and_arguments_are_clean_errors(project: Path, args: list
     assert message in assert_clean_error(assay(*args, cwd=project))
 
 
+def test_a_store_whose_database_is_not_sqlite_is_a_clean_error(project: Path) -> None:
+    broken = project / "broken"
+    broken.mkdir()
+    (broken / "assay.db").write_text("not a database\n" * 100)
+    stderr = assert_clean_error(assay("models", "list", "--store", "broken", cwd=project), 1)
+    assert "assay.db is not an assay store (file is not a database)" in stderr
+    assert "hint:" in stderr
+
+
 def test_bad_registry_config_is_refused_before_running(project: Path) -> None:
     no_gate = assay("run", *FAST, "registry.require_promotion=true", cwd=project)
     assert "no promotion gate is set" in assert_clean_error(no_gate)
     bad_name = assay("run", *FAST, "registry.name=a:b", cwd=project)
     assert "'registry.name' is not a valid name" in assert_clean_error(bad_name)
+    latest = assay("run", *FAST, "registry.promote.metric=roc_auc",
+                   "registry.promote.alias=latest", cwd=project)
+    stderr = assert_clean_error(latest)
+    assert "key 'registry.promote.alias': 'registry.promote.alias' cannot be 'latest'" in stderr
     assert not (project / ".assay" / "assay.db").exists() or not _json(project, "models", "list")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from assay.report.card import changes
 from assay.report.collect import collect
 from assay.store import Store
 from tests.helpers import assay
@@ -32,10 +33,13 @@ def test_versions_runs_sweeps_and_drift_are_collected(project: Path) -> None:
     assert list(cards) == [f"logistic-regression:v{n}" for n in range(1, 5)]
     second = cards["logistic-regression:v2"]
     assert second.previous == "logistic-regression:v1"
-    assert second.changes["overrides"]["model.C"] == ["1.0", "0.5"]
-    assert cards["logistic-regression:v1"].changes == {}
+    assert second.before is not None and second.before.version == 1
+    # what changed is computed for a card when it is written, not on every collect
+    assert changes(second)["overrides"]["model.C"] == ["1.0", "0.5"]
+    assert changes(cards["logistic-regression:v1"]) == {}
     assert cards["logistic-regression:v4"].latest_drift is not None  # checked against latest
     assert cards["logistic-regression:v1"].latest_drift is None
     assert len(site.runs) == 4 and len(site.sweeps) == 1
     assert [e.rank for e in site.sweeps[0].entries] == [1, 2]
     assert site.drift[0].model == "logistic-regression:v4" and not site.drift[0].drifted
+    assert site.drift[0].model_name == "logistic-regression"

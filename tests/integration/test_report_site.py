@@ -33,6 +33,12 @@ def card_files(site: Path) -> dict[str, bytes]:
     return {str(f.relative_to(site)): f.read_bytes() for f in found}
 
 
+def plots(docs: Path) -> dict[str, tuple[int, bytes]]:
+    """Every plot under ``docs``: when it was last written, and its bytes."""
+    return {str(f.relative_to(docs)): (f.stat().st_mtime_ns, f.read_bytes())
+            for f in sorted(docs.rglob("*.png"))}
+
+
 def test_the_site_builds_strict_and_a_card_never_changes_after_later_runs(project: Path) -> None:
     assert assay("run", *FAST, "card.owners=[ml-team]", "card.license=Apache-2.0",
                  "evaluate.slices=['mean radius']", cwd=project).returncode == 0
@@ -65,8 +71,11 @@ def test_the_site_builds_strict_and_a_card_never_changes_after_later_runs(projec
     assert roc["low"] <= roc["value"] <= roc["high"] < 1.0 + 1e-9
     assert abs(roc["value"] - data["metrics"]["roc_auc"]) < 1e-9  # same test split, same model
 
+    drawn = plots(site / "docs")
     rebuilt = build(project)
-    assert rebuilt["new_cards"] == 0 and rebuilt["written"] == 0
+    assert rebuilt["new_cards"] == 0 and rebuilt["written"] == 0 and rebuilt["drawn"] == 0
+    assert plots(site / "docs") == drawn  # no plot redrawn, not even to the same bytes
+    assert rebuilt["pages"] == len(list((site / "docs").rglob("*.md")))
 
 
 def test_exports_follow_the_model_card_toolkit_and_hugging_face_layouts(project: Path) -> None:
@@ -126,9 +135,36 @@ def test_every_local_link_and_image_of_the_built_site_exists(project: Path) -> N
     plan = (project / "site" / "docs" / "pipelines" / "index.md").read_text()
     assert "```mermaid" in plan and re.search(r"class n\d+(,n\d+)* (ran|cached)", plan)
 
+    # Nothing new in the store: no sweep, drift or card plot is drawn or written again.
+    docs = project / "site" / "docs"
+    drawn = plots(docs)
+    assert {"drift/timeline.png", "sweeps"} <= {name if name.startswith("drift/timeline")
+                                                else name.split("/")[0] for name in drawn}
+    rebuilt = build(project)
+    assert rebuilt["written"] == rebuilt["drawn"] == rebuilt["removed"] == 0
+    assert plots(docs) == drawn
+
 
 def test_report_without_a_store_is_a_clean_error(project: Path) -> None:
     assert_clean_error(assay("report", cwd=project))
+
+
+def test_an_unusable_out_directory_or_port_is_a_clean_error(project: Path) -> None:
+    import socket
+
+    assert assay("run", *FAST, cwd=project).returncode == 0
+    (project / "a-file").write_text("not a directory")
+    assert "--out" in assert_clean_error(assay("report", "--out", "a-file", cwd=project))
+    (project / "site" / "html").parent.mkdir()
+    (project / "site" / "html").write_text("not a directory either")  # where MkDocs writes
+    assert "--out" in assert_clean_error(assay("report", cwd=project))
+    (project / "site" / "html").unlink()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        assert "--port" in assert_clean_error(assay("report", "serve", "--port", port,
+                                                    cwd=project))
 
 
 def test_report_serve_rebuilds_when_a_run_adds_a_version(project: Path) -> None:
@@ -144,11 +180,11 @@ def test_report_serve_rebuilds_when_a_run_adds_a_version(project: Path) -> None:
                                str(port)], cwd=project, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
 
-    def home(wanted: str) -> bool:
+    def fetch(path: str, wanted: str) -> bool:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html") as page:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/{path}") as page:
                     if wanted in page.read().decode():
                         return True
             except OSError:
@@ -156,10 +192,25 @@ def test_report_serve_rebuilds_when_a_run_adds_a_version(project: Path) -> None:
             time.sleep(0.5)
         return False
 
+    def home(wanted: str) -> bool:
+        return fetch("index.html", wanted)
+
     try:
         assert home("v1.html")
+        # the exports live outside docs/; the site's MkDocs hook serves them too
+        assert fetch(f"exports/{CARD}/model-card.json", '"model_details"')
         assert assay("run", *FAST, "model.C=0.5", cwd=project).returncode == 0
         assert home("v2.html")  # the new version's card, without another command
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_sweep_with_report_build_rebuilds_the_site_once_after_all_jobs(project: Path) -> None:
+    result = assay("run", "-m", *FAST, "model.C=0.1,2.0", "report.build=true", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("report rebuilt") == 1
+    cards = sorted((project / "site" / "docs" / "models" / "logistic-regression").glob("v*.md"))
+    assert [c.name for c in cards] == ["v1.md", "v2.md"]
+    quiet = assay("run", "-m", *FAST, "model.C=0.3,0.4", cwd=project)  # report.build is off
+    assert quiet.returncode == 0 and "report rebuilt" not in quiet.stdout

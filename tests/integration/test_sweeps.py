@@ -253,11 +253,44 @@ def test_an_optimiser_going_the_wrong_way_is_refused(counting: Path) -> None:
     assert not (counting / "calls.log").exists()
 
 
+def test_the_optimiser_direction_is_checked_before_any_job_compiles(counting: Path) -> None:
+    # knobs.scale=abc breaks every job; the direction is wrong before any job exists.
+    stderr = assert_clean_error(assay(
+        "run", "-m", "pipeline=counting", "hydra/sweeper=optuna", "hydra.sweeper.n_trials=2",
+        "knobs.power=choice(1,2)", "knobs.scale=abc", "sweep.direction=maximize",
+        "executor=threads", cwd=counting))
+    assert "the sweeper would minimize the objective, but sweep.direction is maximize" in stderr
+    assert "must be a number" not in stderr
+
+
 def test_a_sweep_on_the_embedded_cluster_lists_its_jobs_without_cluster_chatter(
         counting: Path) -> None:
-    result = assay("run", "-m", *SWEEP[:-1], "executor=local", cwd=counting)
+    # Sized by hand: by default the cluster has a worker per core and per GPU.
+    result = assay("run", "-m", *SWEEP[:-1], "executor=local", "executor.n_workers=2",
+                   "executor.gpu_workers=0", "executor.dashboard_address=null", cwd=counting)
     assert result.returncode == 0, result.stderr
     assert "Launching 6 jobs" in result.stdout and "#5 : pipeline=counting" in result.stdout
-    assert "steps to run on Dask embedded LocalCluster: 2 workers" in result.stdout
+    assert "steps to run on Dask embedded LocalCluster: 2 workers, 2 threads\n" in result.stdout
     for chatter in ("Nanny", "Scheduler at", "Register worker"):
         assert chatter not in result.stdout + result.stderr
+
+
+def test_a_fully_cached_sweep_on_the_embedded_cluster_starts_no_cluster(
+        counting: Path, monkeypatch: pytest.MonkeyPatch, hydra_restore_singletons: None) -> None:
+    from assay.executor.distributed import DistributedExecutor
+
+    assert assay("run", "-m", *SWEEP, cwd=counting).returncode == 0  # fills the store
+    monkeypatch.syspath_prepend(str(counting))
+    started: list[dict[str, Any]] = []
+
+    def local(cls: type[DistributedExecutor], **settings: Any) -> DistributedExecutor:
+        started.append(settings)
+        raise AssertionError("a fully cached sweep has nothing to run on a cluster")
+
+    monkeypatch.setattr(DistributedExecutor, "local", classmethod(local))
+    git_reads: list[Path] = []  # no version is new, so nothing asks git either
+    monkeypatch.setattr("assay.engine.sweep.code_state", git_reads.append)
+    returns = _multirun(counting, [*SWEEP[:-1], "executor=local"])
+    assert [r.return_value["score"] for r in returns] == [2.0, 4.0, 8.0, 4.0, 16.0, 64.0]
+    assert started == [] and git_reads == []
+    assert _calls(counting) == {"fit": 6, "prepare": 2, "source": 1}

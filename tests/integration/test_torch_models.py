@@ -58,11 +58,14 @@ def test_the_compiler_marks_cuda_training_for_a_gpu_worker(project: Path) -> Non
     plans = {}
     for device in ("cuda", "auto", "cpu"):
         cfg = compose(locate_project(project), ["model=mlp", f"model.device={device}",
-                                                "executor.gpu_workers=1"])
+                                                "executor.gpu_workers=1", "evaluate.cv_folds=2"])
         plans[device] = prepare(cfg, locate_project(project)).plan
-    assert plans["cuda"].node("train").resources.as_dask() == {"GPU": 1}
-    assert plans["auto"].node("train").resources.as_dask() == {}
-    assert plans["cpu"].node("evaluate").resources.as_dask() == {}
+    # Every step that fits the estimator: training, and each cross-validation fold.
+    for node in ("train", "cv_fold[0]", "cv_fold[1]"):
+        assert plans["cuda"].node(node).resources.as_dask() == {"GPU": 1}, node
+        assert plans["auto"].node(node).resources.as_dask() == {}, node
+        assert plans["cpu"].node(node).resources.as_dask() == {}, node
+    assert plans["cuda"].node("evaluate").resources.as_dask() == {}  # scoring needs no GPU
 
 
 WHERE = """

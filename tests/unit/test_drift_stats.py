@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -43,7 +45,7 @@ def test_wasserstein_and_jensen_shannon_equal_scipy_on_the_same_binning() -> Non
     centres = (edges[:-1] + edges[1:]) / 2
     reference = np.histogram(rng.normal(size=5000), edges)[0]
     current = np.histogram(rng.normal(0.5, 1.2, size=7000), edges)[0]
-    assert drift.wasserstein(centres, reference, current) == pytest.approx(
+    assert drift.wasserstein(centres, reference, centres, current) == pytest.approx(
         stats.wasserstein_distance(centres, centres, reference, current), abs=1e-9)
     assert drift.jensen_shannon(reference, current) == pytest.approx(
         distance.jensenshannon(reference / reference.sum(), current / current.sum()), abs=1e-9)
@@ -75,13 +77,28 @@ def test_corrections() -> None:
     assert drift.corrected(p, None) == p
 
 
+def _checked(reference: np.ndarray, current: np.ndarray, test: str | None = None):  # type: ignore[no-untyped-def]
+    """One numeric column through the profile code: reference profile, current profile
+    on its edges, drift check."""
+    import pandas as pd
+
+    from assay.monitor.check import DriftSettings, check_drift
+    from assay.monitor.profiling import current_profile, reference_profile
+
+    profile = reference_profile(pd.DataFrame({"x": reference}))
+    settings = DriftSettings(type_tests={"numeric": test} if test else {})
+    return check_drift(profile, current_profile(pd.DataFrame({"x": current}), profile),
+                       settings).columns[0]
+
+
 def test_same_distribution_false_alarms_stay_below_the_nominal_rate() -> None:
     alarms = 0
     runs = 200
     for seed in range(runs):
         rng = np.random.default_rng(seed)
-        _, p_value = drift.ks_test(rng.normal(size=500), rng.normal(size=800))
-        alarms += p_value < 0.05
+        column = _checked(rng.normal(size=500), rng.normal(size=800))
+        assert column.test == "ks"  # Evidently's rule for a reference of 500 rows
+        alarms += column.verdict == "drift"
     assert alarms / runs <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / runs)  # nominal rate + 2 s.e.
 
 
@@ -89,12 +106,22 @@ def test_a_shift_of_a_fifth_of_a_standard_deviation_is_found_at_100k_rows() -> N
     rng = np.random.default_rng(7)
     reference, same, shifted = (rng.normal(size=100_000), rng.normal(size=100_000),
                                 rng.normal(0.2, size=100_000))
-    edges = np.quantile(reference, np.linspace(0, 1, 101))
-    centres = (edges[:-1] + edges[1:]) / 2
-    counts = [np.histogram(v, edges)[0] for v in (reference, same, shifted)]
-    norm = reference.std()
-    assert drift.wasserstein(centres, counts[0], counts[1]) / norm < 0.1
-    assert drift.wasserstein(centres, counts[0], counts[2]) / norm >= 0.1 * 1.5
+    calm, moved = _checked(reference, same), _checked(reference, shifted)
+    assert calm.test == moved.test == "wasserstein"  # Evidently's rule past 1,000 rows
+    assert calm.value < 0.1 and calm.verdict == "no drift"
+    assert moved.value >= 0.1 * 1.5 and moved.verdict == "drift"
+
+
+@pytest.mark.parametrize(("shift", "tolerance"), [(10.0, 1e-3), (-10.0, 1e-3), (3.0, 0.02)])
+def test_wasserstein_matches_scipy_on_raw_values_when_the_current_data_leaves_the_range(
+        shift: float, tolerance: float) -> None:
+    # The current values past the reference's range sit at their own mean, not at the
+    # reference's open-bin mean (which once made N(0,1) against N(10,1) 3.28, not 10).
+    rng = np.random.default_rng(11)
+    reference, current = rng.normal(size=5000), rng.normal(shift, 1.0, size=5000)
+    expected = stats.wasserstein_distance(reference, current) / reference.std()
+    assert _checked(reference, current, "wasserstein").value == pytest.approx(
+        expected, rel=tolerance)
 
 
 def _frame(rng: np.random.Generator, rows: int, shift: float = 0.0):  # type: ignore[no-untyped-def]
@@ -140,6 +167,22 @@ def test_too_few_rows_is_insufficient_data_not_a_verdict() -> None:
     assert {c.verdict for c in result.columns} == {INSUFFICIENT} and not result.drifted
 
 
+def test_a_table_has_as_many_rows_as_it_has_rows_not_values() -> None:
+    import pandas as pd
+
+    from assay.monitor.profiling import current_profile, reference_profile, table_rows
+
+    rng = np.random.default_rng(2)
+    frame = _frame(rng, 1000)
+    holes = frame.astype(object)
+    for index, name in enumerate(holes.columns):  # every column misses some values
+        holes.loc[index::4, name] = None
+    holes["x"], holes["y"] = holes["x"].astype(float), holes["y"].astype(float)
+    reference = reference_profile(frame)
+    assert table_rows(reference) == 1000
+    assert table_rows(current_profile(pd.DataFrame(holes), reference)) == 1000
+
+
 def test_quality_from_merged_pieces_matches_scikit_learn() -> None:
     from sklearn.metrics import mean_absolute_error, r2_score, roc_auc_score
 
@@ -165,16 +208,36 @@ def test_quality_from_merged_pieces_matches_scikit_learn() -> None:
         {"roc_auc_drop": 0.05, "rmse_drop": 0.2})
 
 
-def test_a_reference_profiled_a_row_group_at_a_time_gives_the_same_verdicts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_only_metrics_measured_on_current_data_have_a_drop() -> None:
+    from assay.monitor.performance import MEASURED, Quality, drop_names
+
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 2, 1000)
+    classification, regression = Quality("classification"), Quality("regression")
+    classification.add(labels, labels, rng.random(1000))
+    regression.add(rng.normal(size=1000), rng.normal(size=1000), None)
+    assert set(classification.metrics()) == set(MEASURED["classification"])
+    assert set(regression.metrics()) == set(MEASURED["regression"])
+    recorded = {"accuracy": 0.9, "roc_auc": 0.95, "f1": 0.9, "log_loss": 0.2, "rmse": 1.0}
+    assert drop_names("classification", recorded) == {"accuracy_drop", "roc_auc_drop"}
+    assert drop_names("regression", recorded) == {"rmse_drop"}
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_reference_profiled_a_row_group_at_a_time_gives_the_same_verdicts(
+        tmp_path: Path, suffix: str) -> None:
     from assay.monitor.check import check_drift
-    from assay.monitor.current import profile_on_dask, reference_from_file
-    from assay.monitor.profiling import reference_profile
+    from assay.monitor.current import profile_on_dask
+    from assay.monitor.profiling import reference_from_file, reference_profile
 
     rng = np.random.default_rng(9)
     reference = _frame(rng, 30_000)
-    reference.to_parquet(tmp_path / "reference.parquet", row_group_size=4_000)
+    if suffix == ".csv":
+        reference.to_csv(tmp_path / "reference.csv", index=False)
+    else:
+        reference.to_parquet(tmp_path / "reference.parquet", row_group_size=4_000)
     _frame(rng, 30_000, shift=0.3).to_parquet(tmp_path / "current.parquet", row_group_size=7_000)
-    streamed = reference_from_file(tmp_path / "reference.parquet")
+    streamed = reference_from_file(tmp_path / f"reference{suffix}")
     in_memory = reference_profile(reference)
     results = [check_drift(ref, profile_on_dask(tmp_path / "current.parquet", ref)[0])
                for ref in (streamed, in_memory)]
@@ -186,21 +249,16 @@ def test_a_reference_profiled_a_row_group_at_a_time_gives_the_same_verdicts(tmp_
     assert streamed["city"].counts == in_memory["city"].counts  # type: ignore[union-attr]
 
 
-def test_one_drift_share_everywhere() -> None:
-    import inspect
+def test_the_shipped_config_repeats_the_code_defaults() -> None:
+    # The code's defaults are one constant each; only the YAML has to be kept in step.
     from pathlib import Path
 
     from assay.config.compose import compose
     from assay.config.project import locate_project
-    from assay.config.schema import DRIFT_SHARE, MonitorSettings
-    from assay.monitor.check import DriftSettings
-    from assay.steps.monitoring import check_drift_step
+    from assay.config.schema import DRIFT_SHARE, MIN_ROWS
 
     cfg = compose(locate_project(Path(__file__).resolve().parents[2]), [])
-    step_default = inspect.signature(check_drift_step.__wrapped__ if hasattr(
-        check_drift_step, "__wrapped__") else check_drift_step).parameters["drift_share"].default
-    assert cfg.monitor.drift_share == MonitorSettings().drift_share == DriftSettings().drift_share \
-        == step_default == DRIFT_SHARE
+    assert (cfg.monitor.drift_share, cfg.monitor.min_rows) == (DRIFT_SHARE, MIN_ROWS)
 
 
 def test_a_numeric_test_on_a_categorical_column_names_the_key_to_fix() -> None:
@@ -211,9 +269,42 @@ def test_a_numeric_test_on_a_categorical_column_names_the_key_to_fix() -> None:
     rng = np.random.default_rng(6)
     reference = reference_profile(_frame(rng, 500))
     current = current_profile(_frame(rng, 500), reference)
-    for settings, key in ((DriftSettings(column_tests={"city": "ks"}), "monitor.columns.city.test"),
-                          (DriftSettings(type_tests={"categorical": "wasserstein"}),
-                           "monitor.tests.categorical")):
-        with pytest.raises(ConfigError) as raised:
-            check_drift(reference, current, settings)
-        assert raised.value.problems[0].key == key
+    # (monitor.tests.categorical=ks is refused by validate_config before any data is read)
+    with pytest.raises(ConfigError) as raised:
+        check_drift(reference, current, DriftSettings(column_tests={"city": "ks"}))
+    assert raised.value.problems[0].key == "monitor.columns.city.test"
+
+
+def test_a_corrected_p_value_gets_its_verdict_from_the_corrected_value() -> None:
+    from assay.monitor.check import DriftSettings, check_drift
+    from assay.monitor.profiling import current_profile, reference_profile
+
+    rng = np.random.default_rng(8)
+    reference = reference_profile(_frame(rng, 500))
+    current = current_profile(_frame(rng, 500, shift=0.05), reference)
+    plain = {c.column: c for c in check_drift(reference, current).columns}
+    corrected = check_drift(reference, current, DriftSettings(correction="bonferroni"))
+    for column in corrected.columns:
+        assert column.value == pytest.approx(min(plain[column.column].value * 4, 1.0))
+        assert column.verdict == ("drift" if column.value < 0.05 else "no drift")
+
+
+def test_pieces_skip_empty_row_groups_and_unreadable_data_is_a_data_error(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from assay.errors import DataError
+    from assay.monitor.reading import pieces
+
+    with pq.ParquetWriter(tmp_path / "gaps.parquet", pa.schema([("x", pa.float64())])) as writer:
+        for values in ([1.0, 2.0], [], [3.0]):  # a writer flushing nothing leaves a 0-row group
+            writer.write_table(pa.table({"x": pa.array(values, pa.float64())}))
+    assert [p.group for p in pieces(tmp_path / "gaps.parquet", "monitor.current")] == [0, 2]
+    (tmp_path / "notes.txt").write_text("not a table")
+    (tmp_path / "empty").mkdir()
+    with pq.ParquetWriter(tmp_path / "nothing.parquet", pa.schema([("x", pa.float64())])):
+        pass  # a file with a schema and no rows
+    for path, message in (("notes.txt", "cannot read the file as Parquet"),
+                          ("empty", "holds no Parquet files"), ("nothing.parquet", "no rows")):
+        with pytest.raises(DataError, match=message):
+            pieces(tmp_path / path, "monitor.current")

@@ -13,6 +13,10 @@ from assay.engine import PreparedRun, prepare
 from assay.engine.execute import task_graph
 from assay.executor import Callbacks, make_executor
 
+# Composing sets Hydra's version base (a singleton) to 1.3; left set, it would change
+# what Hydra's launcher conformance tests expect of a later test in this session.
+pytestmark = pytest.mark.usefixtures("hydra_restore_singletons")
+
 SPEC = """
 steps:
   a: {uses: "tests.sample_steps:sample_constant", with: {value: 1.0}}
@@ -102,7 +106,60 @@ def test_embedded_cluster_workers_fork_from_one_warm_server() -> None:
         client = executor.client  # type: ignore[attr-defined]
         states = client.gather([client.submit(worker_state, pure=False, workers=[w])
                                 for w in client.scheduler_info()["workers"]])
+        # No dashboard: no link, and the scheduler's plain HTTP endpoints leave 8787 free.
+        assert executor.dashboard_link() is None  # type: ignore[attr-defined]
+        assert "dashboard" not in executor.describe()
+        assert client.scheduler_info()["services"].get("dashboard") != 8787
     parents = {parent for parent, _ in states}
     assert len(parents) == 1 and parents != {os.getpid()}
     assert "multiprocessing.forkserver" in " ".join(psutil.Process(parents.pop()).cmdline())
-    assert all(warm for _, warm in states)  # imported by the server before the fork
+    # Imported by the server before the fork (workers get no Dask preload doing it).
+    assert all(warm for _, warm in states)
+
+
+@pytest.mark.parametrize(
+    ("gpus", "visible", "devices"),
+    [
+        (0, None, []),
+        (2, None, ["0", "1"]),
+        (2, "2,3", ["2", "3"]),  # the parent's devices, not GPUs 0 and 1
+        (1, " GPU-abc , GPU-def", ["GPU-abc"]),
+        (3, "5,7", ["5", "7", "5"]),  # more workers than devices (gpu_workers by hand)
+        (1, "", [""]),
+        (1, "-1", [""]),
+    ],
+)
+def test_gpu_workers_see_the_parents_devices_and_cpu_workers_see_none(
+        gpus: int, visible: str | None, devices: list[str]) -> None:
+    from assay.executor.gpus import worker_environments
+
+    cpu, gpu = worker_environments(gpus, visible)
+    assert [env["CUDA_VISIBLE_DEVICES"] for env in gpu] == devices
+    assert cpu == ({"CUDA_VISIBLE_DEVICES": ""} if gpus else {})
+
+
+def test_nvidia_smi_is_asked_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from assay.executor import gpus
+
+    calls: list[list[str]] = []
+
+    def run(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        calls.append(command)
+        return subprocess.CompletedProcess(command, 0, "GPU 0: A\nGPU 1: B\nGPU 2: C\n", "")
+
+    monkeypatch.setattr(gpus.shutil, "which", lambda _: "/usr/bin/nvidia-smi")
+    monkeypatch.setattr(gpus.subprocess, "run", run)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    gpus._listed_gpus.cache_clear()
+    try:
+        assert gpus.machine_gpus() == 3
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1,2")  # still honoured, per call
+        assert gpus.machine_gpus() == 2
+        assert gpus.planned_gpus({"kind": "local", "gpu_workers": None}) == 2
+        assert gpus.planned_gpus({"kind": "local", "gpu_workers": 1}) == 1
+        assert gpus.planned_gpus({"kind": "dask"}) is None
+        assert len(calls) == 1
+    finally:
+        gpus._listed_gpus.cache_clear()

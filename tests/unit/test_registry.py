@@ -7,17 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from assay.errors import UserError
+from assay.engine.reproduce import Difference, Reproduction
+from assay.errors import MissingStoreError, UserError
 from assay.registry import (
     DatasetUse,
     ModelRegistry,
     NewVersion,
+    Promotion,
     Reference,
     RegistryError,
     decide_promotion,
+    load_model,
     parse_reference,
 )
-from assay.registry.diff import diff_versions
+from assay.registry.diff import diff_versions, short_fingerprint
 from assay.store import MetadataStore
 
 
@@ -97,6 +100,82 @@ def test_aliases_move_and_latest_cannot_be_set(registry: ModelRegistry) -> None:
     with pytest.raises(RegistryError) as missing:
         registry.resolve("churn@gold")
     assert "churn has no alias 'gold'" in missing.value.render()
+
+
+def test_a_promotion_to_latest_is_refused_and_records_nothing(registry: ModelRegistry) -> None:
+    registry.register(_new())
+    with pytest.raises(RegistryError) as refused:
+        registry.record_promotion(Promotion("churn", 1, "latest", True, None, ("by hand",),
+                                            {"manual": True}, None, 0.0))
+    assert "'latest' cannot be an alias" in refused.value.render()
+    assert registry.promotions("churn") == []
+    assert registry.aliases("churn") == {"latest": 1}
+
+
+def test_versions_are_read_with_a_fixed_number_of_queries(registry: ModelRegistry) -> None:
+    statements: list[str] = []
+    registry.metadata.connection.set_trace_callback(statements.append)
+
+    def queries_to_list() -> int:
+        statements.clear()
+        registry.versions()
+        return len(statements)
+
+    registry.register(_new(tags={"team": "risk"}))
+    few = queries_to_list()
+    for index in range(2, 6):
+        registry.register(_new(fingerprint=f"f{index}", tags={"n": str(index)}))
+    registry.register(_new(name="fraud", fingerprint="g1"))
+    assert queries_to_list() == few  # not one more per version
+    registry.set_alias("churn", "champion", 2)
+    registry.set_alias("fraud", "champion", 1)
+    listed = {v.ref: v for v in registry.versions()}
+    assert listed["churn:v1"].tags == {"team": "risk"} and listed["churn:v3"].tags == {"n": "3"}
+    assert listed["churn:v2"].aliases == ("champion",)
+    assert listed["churn:v5"].aliases == ("latest",)
+    assert listed["fraud:v1"].aliases == ("champion", "latest")
+    assert all(v.datasets[0].fingerprint == "d" * 64 for v in listed.values())
+    assert registry.get("churn", 2).aliases == ("champion",)  # latest names v5, not v2
+
+
+def test_versions_of_one_run_and_the_hint_for_a_missing_number(registry: ModelRegistry) -> None:
+    registry.register(_new())
+    registry.register(_new(fingerprint="f2", run_id="r2"))
+    registry.register(_new(name="fraud", fingerprint="g1", run_id="r2"))
+    assert [v.ref for v in registry.registered_by("r2")] == ["churn:v2", "fraud:v1"]
+    assert registry.registered_by("r9") == []
+    with pytest.raises(RegistryError) as missing:
+        registry.get("churn", 7)
+    assert "churn has v1 to v2" in missing.value.render()
+    with pytest.raises(RegistryError) as only:
+        registry.get("fraud", 2)
+    assert "fraud has only v1" in only.value.render()
+
+
+def test_load_model_from_a_missing_store_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    with pytest.raises(MissingStoreError) as raised:
+        load_model("churn", store=missing)
+    assert f"no assay store at {missing}" in raised.value.render()
+    assert raised.value.problems[0].key == "--store"
+    assert not missing.exists()
+
+
+def test_a_reproduction_claims_the_model_only_when_its_checksum_matched() -> None:
+    matched = Reproduction("churn:v1", "/tmp/x")
+    differs = Reproduction("churn:v1", "/tmp/x", notes=[
+        Difference("model", "artifact checksum", "a" * 64, "b" * 64, "the pickled bytes differ")])
+    assert matched.model_matches and matched.to_json()["model_matches"]
+    assert differs.ok and not differs.model_matches
+    assert differs.notes[0].describe() == (f"model artifact checksum: recorded {'a' * 12}, "
+                                           f"reproduced {'b' * 12} (the pickled bytes differ)")
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ("a" * 64, "a" * 12), ("A" * 64, "A" * 64), ("a" * 63, "a" * 63), (0.5, "0.5"), (None, "None"),
+])
+def test_only_hex_digests_are_shortened(value: object, shown: str) -> None:
+    assert short_fingerprint(value) == shown
 
 
 GATE = {"metric": "roc_auc", "min": 0.8, "must_beat": "champion", "by": 0.01}

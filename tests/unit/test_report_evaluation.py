@@ -85,6 +85,21 @@ def test_bootstrap_statistics_with_unit_weights_equal_score(case: str,
         assert statistic(weights @ columns, weights)[0] == pytest.approx(expected[name], rel=1e-9), name
 
 
+def test_bootstrap_statistics_count_unseen_labels_as_score_does(
+        multiclass: tuple[Any, Dataset]) -> None:
+    model, data = multiclass
+    frame = data.frame.copy()
+    frame.loc[frame.index[::9], "target"] = 7  # a class the model never saw
+    unseen = data.with_frame(frame)
+    _, outcomes = _predict(model, unseen)
+    columns, statistics = bootstrap._statistics(outcomes)
+    weights = np.ones((1, len(columns)))
+    expected = score(model, unseen.features, unseen.labels, unseen.task)
+    assert set(statistics) == {"accuracy", "f1_macro"}
+    for name, statistic in statistics.items():
+        assert statistic(weights @ columns, weights)[0] == pytest.approx(expected[name], rel=1e-9), name
+
+
 def test_weighted_auc_matches_scikit_learn_with_ties_and_weights() -> None:
     rng = np.random.default_rng(3)
     positive = rng.random(400) < 0.3

@@ -83,3 +83,56 @@ def test_pages_are_written_only_when_changed_and_cards_only_once(tmp_path: Path)
     assert again.written == []
     assert again.prune() == ["models/m/v1.json", "models/m/v1.md"]  # not produced this time
     assert relative("models/m/v1.md", "runs/r.md") == "../../runs/r.md"
+
+
+def test_a_plot_is_drawn_only_when_its_input_changed_and_counts_as_written(tmp_path: Path) -> None:
+    drawn: list[str] = []
+
+    def draw(label: str) -> bytes:
+        drawn.append(label)
+        return b"\x89PNG " + label.encode()
+
+    def build(key: str, label: str) -> SiteProject:
+        project = SiteProject(tmp_path)
+        project.draw_if_changed("drift/timeline.png", key, lambda: draw(label))
+        project.prune()
+        return project
+
+    first = build("a", "one")
+    assert drawn == ["one"] and first.drawn == ["drift/timeline.png"]
+    assert first.written == ["drift/timeline.png", "drift/timeline.png.sha256"]
+    again = build("a", "two")  # same input: neither drawn nor pruned
+    assert drawn == ["one"] and again.drawn == again.written == again.removed == []
+    assert (tmp_path / "docs/drift/timeline.png").read_bytes() == b"\x89PNG one"
+    changed = build("b", "three")
+    assert drawn == ["one", "three"] and changed.written == ["drift/timeline.png",
+                                                             "drift/timeline.png.sha256"]
+    (tmp_path / "docs/drift/timeline.png").unlink()  # a missing plot is drawn whatever its stamp
+    assert build("b", "four").drawn == ["drift/timeline.png"]
+
+
+def test_generated_files_are_readable_by_others(tmp_path: Path) -> None:
+    project = SiteProject(tmp_path)
+    project.write_text("index.md", "# home")
+    project.write_text("exports/models/m/v1/README.md", "# m")
+    for file in (tmp_path / "docs/index.md", tmp_path / "exports/models/m/v1/README.md"):
+        assert file.stat().st_mode & 0o777 == 0o644
+
+
+def test_exports_are_written_through_the_project_and_pruned_with_their_version(
+        tmp_path: Path) -> None:
+    project = SiteProject(tmp_path)
+    project.write_text("exports/models/m/v1/README.md", "# v1")
+    project.write_text("exports/models/m/v2/README.md", "# v2")
+    assert project.written == ["exports/models/m/v1/README.md", "exports/models/m/v2/README.md"]
+    later = SiteProject(tmp_path)  # v1 was removed from the store; v2's card exists
+    later.keep_tree("exports/models/m/v2")
+    assert later.prune() == ["exports/models/m/v1/README.md"]
+    assert (tmp_path / "exports/models/m/v2/README.md").read_text() == "# v2"
+
+
+def test_notes_take_a_title_and_times_are_utc() -> None:
+    assert visible(render(md.note("no test data"))).startswith("Not recorded yet")
+    rendered = render(md.note("no test data", "Not evaluated"))
+    assert "Not evaluated" in rendered and "Not recorded yet" not in rendered
+    assert md.utc(0) == "1970-01-01 00:00:00"

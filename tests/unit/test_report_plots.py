@@ -17,7 +17,8 @@ from assay.artifacts import Dataset
 from assay.monitor.profile import CategoricalProfile, NumericProfile, numeric_edges
 from assay.report.canvas import text
 from assay.report.evaluation import Evaluation, evaluate
-from assay.report.plots import Plot, draw_evaluation, draw_histograms, draw_sweep, draw_timeline
+from assay.report.monitor_plots import draw_histograms, draw_sweep, draw_timeline
+from assay.report.plots import Plot, evaluation_plots
 
 PNG = b"\x89PNG\r\n\x1a\n"
 HOSTILE = ["$x$", "<img onerror=alert(1)>", r"$\frac{1}{$", "_hidden", "<script>alert(1)</script>"]
@@ -43,6 +44,16 @@ def evaluations() -> dict[str, Evaluation]:
     return {"binary": _evaluation(load_breast_cancer, "classification", HOSTILE[-2:]),
             "multiclass": _evaluation(load_iris, "classification", HOSTILE[:3]),
             "regression": _evaluation(load_diabetes, "regression")}
+
+
+def draw_evaluation(evaluation: Evaluation, out_dir: Path,
+                    training: dict[str, Any] | None = None) -> list[Plot]:
+    """Every plot that applies, drawn into ``out_dir`` as the card does."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plots = evaluation_plots(evaluation, training)
+    for plot in plots:
+        (out_dir / plot.plot.file).write_bytes(plot.render())
+    return [plot.plot for plot in plots]
 
 
 def _valid_png(path: Path) -> None:
@@ -106,33 +117,33 @@ def test_histograms_of_numeric_and_categorical_profiles(tmp_path: Path) -> None:
     edges = numeric_edges(reference_values)
     reference, current = _numeric(reference_values, edges), _numeric(rng.normal(0.5, 1.2, 500), edges)
     for column in ("age", *HOSTILE):
-        draw_histograms(column, reference, current, tmp_path / "numeric.png")
+        (tmp_path / "numeric.png").write_bytes(draw_histograms(column, reference, current))
         _valid_png(tmp_path / "numeric.png")
     values = [*HOSTILE, *(f"city-{i}" for i in range(40)), None]
     reference = _categorical([values[i % len(values)] for i in range(900)])
     current = _categorical([values[(i * 7) % 20] for i in range(300)])
-    draw_histograms("$city$", reference, current, tmp_path / "categorical.png")
+    (tmp_path / "categorical.png").write_bytes(draw_histograms("$city$", reference, current))
     _valid_png(tmp_path / "categorical.png")
     first = (tmp_path / "categorical.png").read_bytes()
-    draw_histograms("$city$", reference, current, tmp_path / "categorical.png")
+    (tmp_path / "categorical.png").write_bytes(draw_histograms("$city$", reference, current))
     assert (tmp_path / "categorical.png").read_bytes() == first
 
 
 def test_histograms_reject_profiles_of_different_kinds(tmp_path: Path) -> None:
     numeric = _numeric(np.arange(10.0), np.array([0.0, 5.0, 10.0]))
     with pytest.raises(ValueError, match="numeric reference profile"):
-        draw_histograms("x", numeric, _categorical(["a"]), tmp_path / "x.png")
+        draw_histograms("x", numeric, _categorical(["a"]))
 
 
 def test_timeline(tmp_path: Path) -> None:
     points = [(1_700_000_000.0 + day * 86_400, share) for day, share in enumerate([0.1, 0.2, 0.6, 0.3])]
-    draw_timeline(points, 0.5, tmp_path / "timeline.png")
+    (tmp_path / "timeline.png").write_bytes(draw_timeline(points, 0.5))
     _valid_png(tmp_path / "timeline.png")
     first = (tmp_path / "timeline.png").read_bytes()
-    draw_timeline(list(reversed(points)), 0.5, tmp_path / "timeline.png")
+    (tmp_path / "timeline.png").write_bytes(draw_timeline(list(reversed(points)), 0.5))
     assert (tmp_path / "timeline.png").read_bytes() == first
     for few in ([], points[:1]):
-        draw_timeline(few, 0.5, tmp_path / "few.png")
+        (tmp_path / "few.png").write_bytes(draw_timeline(few, 0.5))
         _valid_png(tmp_path / "few.png")
 
 
@@ -140,12 +151,12 @@ def test_sweep(tmp_path: Path) -> None:
     rows = [{"params": {"lr": 10.0 ** -i, "solver": ["adam", "sgd"][i % 2], "early": bool(i % 3),
                         HOSTILE[0]: HOSTILE[i % len(HOSTILE)]},
              "value": None if i == 3 else 0.5 + i / 20} for i in range(8)]
-    draw_sweep(rows, r"$\frac{$ loss", tmp_path / "sweep.png")
+    (tmp_path / "sweep.png").write_bytes(draw_sweep(rows, r"$\frac{$ loss"))
     _valid_png(tmp_path / "sweep.png")
     first = (tmp_path / "sweep.png").read_bytes()
-    draw_sweep(rows, r"$\frac{$ loss", tmp_path / "sweep.png")
+    (tmp_path / "sweep.png").write_bytes(draw_sweep(rows, r"$\frac{$ loss"))
     assert (tmp_path / "sweep.png").read_bytes() == first
-    draw_sweep([], "loss", tmp_path / "empty.png")
+    (tmp_path / "empty.png").write_bytes(draw_sweep([], "loss"))
     _valid_png(tmp_path / "empty.png")
 
 

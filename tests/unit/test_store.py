@@ -12,7 +12,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from assay.artifacts import Dataset
-from assay.errors import CorruptArtifactError
+from assay.errors import CorruptArtifactError, MissingStoreError, StoreError
 from assay.store import Store
 from assay.store.safe_pickle import UnsafeArtifactError, dumps, loads
 
@@ -155,3 +155,22 @@ def test_run_records_are_written_in_one_transaction(tmp_path: Path) -> None:
     assert (run["status"], run["n_ran"], run["n_cached"]) == ("succeeded", 1, 1)
     assert json.loads(run["overrides"]) == ["model.C=2"]
     assert [t["node"] for t in store.metadata.tasks("r1")] == ["load", "train"]
+
+
+def test_a_database_that_is_not_sqlite_is_a_store_error(tmp_path: Path) -> None:
+    (tmp_path / "assay.db").write_bytes(b"not a database\n" * 100)
+    store = Store.existing(tmp_path)
+    with pytest.raises(StoreError, match=r"assay\.db is not an assay store \(file is not a"):
+        store.metadata.runs()
+    assert store.metadata._connection is None  # nothing half-open is kept
+    with pytest.raises(StoreError) as again:
+        store.metadata.runs()
+    assert again.value.hint and "move assay.db aside" in str(again.value)
+
+
+def test_an_existing_store_is_required_where_one_must_be_read(tmp_path: Path) -> None:
+    with pytest.raises(MissingStoreError, match="no assay store at"):
+        Store.existing(tmp_path / "missing")
+    assert not (tmp_path / "missing").exists()
+    Store(tmp_path / "made").metadata.runs()
+    assert Store.existing(tmp_path / "made").metadata.runs() == []

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from assay.cli.output import open_store, parser, print_json, table, when
-from assay.errors import ConfigError, Problem
+from assay.cli.output import dispatch, open_store, parser, print_json, table, when
+
+USAGE = """usage: assay data list [--json] [--store DIR]
+
+  list    dataset versions (by fingerprint) and the model versions that used them"""
 
 
 def data_command(args: list[str]) -> int:
-    """``assay data list [--json] [--store DIR]``."""
-    if not args or args[0] in ("-h", "--help"):
-        print("usage: assay data list [--json] [--store DIR]\n\n"
-              "  list    dataset versions (by fingerprint) and the model versions that used them")
-        return 0 if args else 2
-    if args[0] != "list":
-        raise ConfigError(Problem(f"unknown data command '{args[0]}'", expected="list"))
+    """Dispatches ``assay data SUBCOMMAND`` (only ``list``)."""
+    return dispatch("data", USAGE, {"list": _list}, args)
+
+
+def _list(args: list[str]) -> int:
     from assay.registry import ModelRegistry
 
-    options = parser("assay data list", "List dataset versions.").parse_args(args[1:])
+    options = parser("assay data list", "List dataset versions.").parse_args(args)
     uses = ModelRegistry(open_store(options.store).metadata).dataset_uses()
     if options.json:
         print_json(uses)

@@ -46,7 +46,7 @@ def report_errors(verbose: bool) -> Iterator[Outcome]:
     except AssayError as error:
         _print_traceback(show_traceback)
         print(f"assay: error: {error}", file=sys.stderr)
-        outcome.code = getattr(error, "exit_code", 1)
+        outcome.code = error.exit_code
     except Exception as error:
         from assay.cli.hydra_errors import translate
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from assay.cli.output import open_store, parser, print_json, short_metrics, table, when
-from assay.errors import ConfigError, Problem, did_you_mean
-from assay.registry import ModelRegistry, ModelVersion, Promotion
+from assay.cli.output import dispatch, open_store, parser, print_json, short_metrics, table, when
+from assay.errors import ConfigError, Problem
+from assay.registry import ModelRegistry, ModelVersion, Promotion, check_alias
+from assay.registry.diff import diff_versions, short_fingerprint
 
-SUBCOMMANDS = ("list", "show", "promote", "tag", "diff")
 USAGE = """usage: assay models <list|show|promote|tag|diff> ...
 
   list [NAME]               every version (of NAME), with aliases and headline metrics
@@ -24,16 +24,8 @@ and --store DIR."""
 
 def models_command(args: list[str]) -> int:
     """Dispatches ``assay models SUBCOMMAND``."""
-    if not args or args[0] in ("-h", "--help"):
-        print(USAGE)
-        return 0 if args else 2
-    command, rest = args[0], args[1:]
-    handlers = {"list": _list, "show": _show, "promote": _promote, "tag": _tag, "diff": _diff}
-    if command not in handlers:
-        raise ConfigError(Problem(f"unknown models command '{command}'",
-                                  expected=", ".join(SUBCOMMANDS),
-                                  hint=did_you_mean(command, SUBCOMMANDS)))
-    return handlers[command](rest)
+    return dispatch("models", USAGE, {"list": _list, "show": _show, "promote": _promote,
+                                      "tag": _tag, "diff": _diff}, args)
 
 
 def _list(args: list[str]) -> int:
@@ -41,7 +33,7 @@ def _list(args: list[str]) -> int:
     made.add_argument("name", nargs="?")
     options = made.parse_args(args)
     registry = ModelRegistry(open_store(options.store).metadata)
-    versions = registry.versions(options.name) if options.name else registry.versions()
+    versions = registry.versions(options.name)
     if options.name and not versions:
         registry.resolve(options.name)  # raises with the registered names
     if options.json:
@@ -109,12 +101,7 @@ def _promote(args: list[str]) -> int:
     made.add_argument("ref")
     made.add_argument("alias")
     options = made.parse_args(args)
-    from assay.config.schema import MODEL_NAME_PATTERN, MODEL_NAME_RULE
-    from assay.registry import LATEST
-
-    if options.alias == LATEST or not MODEL_NAME_PATTERN.match(options.alias):
-        raise ConfigError(Problem(f"'{options.alias}' cannot be an alias", key="ALIAS",
-                                  expected=f"a name other than '{LATEST}' ({MODEL_NAME_RULE})"))
+    check_alias(options.alias, key="ALIAS")  # before opening the store: a typo is reported first
     registry = ModelRegistry(open_store(options.store).metadata)
     version = registry.resolve(options.ref)
     previous = registry.alias_version(version.name, options.alias)
@@ -151,8 +138,6 @@ def _tag(args: list[str]) -> int:
 
 
 def _diff(args: list[str]) -> int:
-    from assay.registry.diff import diff_versions
-
     made = parser("assay models diff", "Show what differs between two versions.")
     made.add_argument("a", metavar="REF")
     made.add_argument("b", metavar="REF")
@@ -174,15 +159,9 @@ def _diff(args: list[str]) -> int:
     return 0
 
 
-def _fingerprint_short(value: Any) -> str:
-    text = str(value)
-    hexadecimal = len(text) == 64 and all(c in "0123456789abcdef" for c in text)
-    return text[:12] if hexadecimal else text
-
-
 def _describe_change(change: Any) -> str:
     if isinstance(change, list):
-        return " -> ".join(_fingerprint_short(c) for c in change)
+        return " -> ".join(short_fingerprint(c) for c in change)
     if isinstance(change, dict) and "a" in change:
         delta = f" ({change['change']:+.6g})" if "change" in change else ""
         return f"{change['a']} -> {change['b']}{delta}"

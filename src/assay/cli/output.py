@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from assay.errors import ConfigError, Problem
+from assay.errors import ConfigError, Problem, did_you_mean
 from assay.store import Store
+
+_SHOWN_METRICS = ("accuracy", "f1", "f1_macro", "roc_auc", "log_loss", "rmse", "mae", "r2",
+                  "cv_roc_auc_mean", "cv_accuracy_mean", "cv_r2_mean", "cv_rmse_mean")
+"""The metrics a summary line shows, in this order, when a run recorded them."""
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -29,20 +33,33 @@ def parser(prog: str, description: str) -> ArgumentParser:
     return made
 
 
+def dispatch(group: str, usage: str, handlers: Mapping[str, Callable[[list[str]], int]],
+             args: list[str]) -> int:
+    """Runs the handler of ``assay GROUP SUBCOMMAND`` with the arguments after it.
+
+    Prints ``usage`` for ``-h``/``--help`` (exit 0) and when no subcommand is given (exit 2).
+
+    Raises:
+        ConfigError: for a subcommand ``handlers`` does not know, with the closest one.
+    """
+    if not args or args[0] in ("-h", "--help"):
+        print(usage)
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command not in handlers:
+        raise ConfigError(Problem(f"unknown {group} command '{command}'",
+                                  expected=", ".join(handlers),
+                                  hint=did_you_mean(command, handlers)))
+    return handlers[command](rest)
+
+
 def open_store(path: str | None) -> Store:
     """The workspace store: ``--store`` if given, else the configured ``store.root``.
 
     Raises:
-        ConfigError: when the directory holds no assay store.
+        MissingStoreError: when the directory holds no assay store.
     """
-    root = Path(path) if path else configured_store_root()
-    if not (root / "assay.db").is_file():
-        raise ConfigError(Problem(
-            f"no assay store at {root}",
-            key="--store",
-            expected="a directory an `assay run` has written (it holds assay.db)",
-            hint="run `assay run` first, or pass --store DIR"))
-    return Store(root)
+    return Store.existing(Path(path) if path else configured_store_root())
 
 
 def configured_store_root() -> Path:
@@ -73,9 +90,13 @@ def when(timestamp: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp)) if timestamp else ""
 
 
-def short_metrics(metrics: dict[str, Any], limit: int = 3) -> str:
-    """The first few scalar metrics, ``name value``."""
-    from assay.cli.summary import format_metrics
+def format_metrics(metrics: dict[str, Any]) -> str:
+    """The headline scalar metrics as ``name value`` pairs."""
+    names = [n for n in _SHOWN_METRICS if isinstance(metrics.get(n), int | float)]
+    return ", ".join(f"{n} {metrics[n]:.4f}" for n in names)
 
+
+def short_metrics(metrics: dict[str, Any], limit: int = 3) -> str:
+    """The headline metrics, else the first few scalar metrics, ``name value``."""
     return format_metrics(metrics) or ", ".join(
         f"{k} {v:.4g}" for k, v in list(metrics.items())[:limit] if isinstance(v, int | float))

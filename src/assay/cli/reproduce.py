@@ -7,10 +7,15 @@ import tempfile
 from pathlib import Path
 
 from assay.cli.output import open_store, parser, print_json
+from assay.errors import ConfigError, Problem
 
 
 def reproduce_command(args: list[str]) -> int:
-    """Exit 0 when every fingerprint, metric and the model match; 1 when anything differs."""
+    """Exit 0 when every step fingerprint and metric matches; 1 when anything differs.
+
+    A model artifact whose checksum differs is a note, not a difference: equal models can
+    pickle to different bytes.
+    """
     from assay.cli.run import make_importable
     from assay.config.project import locate_project
     from assay.engine.reproduce import reproduce
@@ -22,6 +27,8 @@ def reproduce_command(args: list[str]) -> int:
     made.add_argument("--into", default=None,
                       help="the fresh store to run in (default: a temporary directory, removed)")
     options = made.parse_args(args)
+    if options.into is not None:
+        _check_into(Path(options.into))
     original = open_store(options.store)
     version = ModelRegistry(original.metadata).resolve(options.ref)
     project = locate_project()
@@ -40,8 +47,10 @@ def reproduce_command(args: list[str]) -> int:
         print_json(result.to_json())
     elif result.ok:
         compared = result.compared
+        model = ("and the model artifact match" if result.model_matches
+                 else "match; the model artifact's checksum differs (see the note)")
         print(f"assay: {version.ref} reproduced: {compared['steps']} step fingerprints, "
-              f"{compared['metrics']} metrics and the model artifact match")
+              f"{compared['metrics']} metrics {model}")
     else:
         print(f"assay: {version.ref} did not reproduce; {len(result.differences)} "
               "difference(s):")
@@ -50,3 +59,18 @@ def reproduce_command(args: list[str]) -> int:
     for note in [] if options.json else result.notes:
         print(f"assay: note: {note.describe()}")
     return 0 if result.ok else 1
+
+
+def _check_into(into: Path) -> None:
+    """Refuses a ``--into`` that exists and is not an empty directory.
+
+    A store already there would serve the steps from its cache (and take the
+    reproduction's records), so nothing would really run again.
+    """
+    if not into.exists() or (into.is_dir() and not any(into.iterdir())):
+        return
+    holds = "already holds an assay store" if (into / "assay.db").exists() else "is not empty"
+    raise ConfigError(Problem(
+        f"cannot reproduce into {into}: it {holds}", key="--into",
+        expected="an empty or new directory",
+        hint="pass a new directory, or leave --into out to use a temporary one"))

@@ -28,60 +28,47 @@ def run_command(args: list[str]) -> int:
     make_importable(project.root)
 
     errors: list[Exception] = []
-    reports: list[dict[str, Any]] = []
+    configs: list[DictConfig] = []  # each run's config, or each sweep batch's (the launcher's)
     pipeline = pipeline_task(project)
 
     def task(cfg: DictConfig) -> Any:
-        reports.append(_report_settings(cfg))
         # Errors are kept and raised after Hydra returns, so they are reported once,
         # by the command line, instead of also by Hydra's own job error printer.
         try:
-            return pipeline(cfg)
+            result = pipeline(cfg)
+            configs.append(cfg)
+            return result
         except Exception as error:
             errors.append(error)
             return None
 
     task.assay_project = project  # type: ignore[attr-defined]
+    task.assay_sweep_configs = configs  # type: ignore[attr-defined]
     app = hydra.main(config_path=str(project.config_dir), config_name="config",
                      version_base="1.3")(task)
     with _hydra_argv(args), _errors_raised():
         app()
     if errors:
         raise errors[0]
-    # A sweep's jobs run inside the launcher, not through ``task``: read its settings here.
-    settings = reports[0] if reports else _sweep_report_settings(project, args)
+    from assay.cli.report import report_settings
+
+    settings = report_settings(configs[0]) if configs else None
     if settings is not None and settings["build"]:
         build_report_after_run(project, settings)
     return 0
 
 
-def _sweep_report_settings(project: Project, args: list[str]) -> dict[str, Any] | None:
-    """The ``report`` section a sweep was run with (its overrides that sweep nothing)."""
-    from assay.config.compose import compose
-
-    if not {"-m", "--multirun"} & set(args):
-        return None
-    plain = [a for a in args if "=" in a and not a.startswith("-")
-             and not any(c in a.partition("=")[2] for c in ",()")]
-    return _report_settings(compose(project, plain))
-
-
-def _report_settings(cfg: DictConfig) -> dict[str, Any]:
-    """The ``report`` section, with the store it reads from."""
-    from assay.config.sections import section
-
-    return {**section(cfg, "report"), "store": str(cfg.store.root)}
-
-
 def build_report_after_run(project: Project, settings: dict[str, Any]) -> None:
     """Rebuilds the report site after a run (``report.build=true``)."""
-    from assay.report.build import build_report
+    from assay.cli.report import build_site
     from assay.store import Store
 
-    built = build_report(Store(project.root / settings["store"]),
-                         project.root / str(settings["out"]), int(settings["resamples"]))
-    print(f"assay: report rebuilt in {built.seconds:.1f}s ({built.new_cards} new model cards)"
-          f" -> {built.index}", flush=True)
+    store = Store(project.root / settings["store"])
+    try:
+        build_site(store, project.root / str(settings["out"]), int(settings["resamples"]),
+                   key="report.out", verb="rebuilt")
+    finally:
+        store.close()
 
 
 def pipeline_task(project: Project) -> Callable[[DictConfig], dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from assay.cli.output import open_store, parser, print_json, short_metrics, table, when
+from assay.cli.output import dispatch, open_store, parser, print_json, short_metrics, table, when
 from assay.errors import ConfigError, Problem, did_you_mean
 
 USAGE = """usage: assay runs <list|show> ...
@@ -18,15 +18,7 @@ Both take --json and --store DIR."""
 
 def runs_command(args: list[str]) -> int:
     """Dispatches ``assay runs SUBCOMMAND``."""
-    if not args or args[0] in ("-h", "--help"):
-        print(USAGE)
-        return 0 if args else 2
-    if args[0] == "list":
-        return _list(args[1:])
-    if args[0] == "show":
-        return _show(args[1:])
-    raise ConfigError(Problem(f"unknown runs command '{args[0]}'", expected="list or show",
-                              hint=did_you_mean(args[0], ["list", "show"])))
+    return dispatch("runs", USAGE, {"list": _list, "show": _show}, args)
 
 
 def _run_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -71,8 +63,7 @@ def _show(args: list[str]) -> int:
                                   or "`assay runs list` shows the run ids"))
     run = _run_json(row)
     run["tasks"] = store.metadata.tasks(options.run)
-    run["registered"] = [v.ref for v in ModelRegistry(store.metadata).versions()
-                         if v.run_id == options.run]
+    run["registered"] = [v.ref for v in ModelRegistry(store.metadata).registered_by(options.run)]
     if options.json:
         print_json(run)
         return 0

@@ -6,12 +6,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from assay.cli.output import format_metrics
 from assay.compiler.plan import Plan
 from assay.engine import PreparedRun, RunReport
 from assay.executor.cache import CACHED, NodeStatus
-
-_SHOWN_METRICS = ("accuracy", "f1", "f1_macro", "roc_auc", "log_loss", "rmse", "mae", "r2",
-                  "cv_roc_auc_mean", "cv_accuracy_mean", "cv_r2_mean", "cv_rmse_mean")
 
 
 def print_run_summary(report: RunReport, prepared: PreparedRun) -> None:
@@ -36,12 +34,6 @@ def print_run_summary(report: RunReport, prepared: PreparedRun) -> None:
     for registration in report.registrations:
         for line in registration.describe():
             print(f"assay: {line}", flush=True)
-
-
-def format_metrics(metrics: dict[str, Any]) -> str:
-    """The headline scalar metrics as ``name value`` pairs."""
-    names = [n for n in _SHOWN_METRICS if isinstance(metrics.get(n), int | float)]
-    return ", ".join(f"{n} {metrics[n]:.4f}" for n in names)
 
 
 def plan_as_json(prepared: PreparedRun) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from assay.cli.summary import nodes_as_json, print_node_table
@@ -25,12 +26,11 @@ def print_sweep_plan(sweep: PreparedSweep) -> None:
 def print_leaderboard(report: SweepReport, board: Leaderboard) -> None:
     """The batch's counts, then every job of the sweep so far, best first."""
     ran = sum(1 for o in report.outcomes.values() if o.ok)
-    failed = sum(1 for r in report.failures if r.run.failures)
-    not_run = len(report.failures) - failed
-    skipped = f", {not_run} not run" if not_run else ""
+    jobs = Counter(result.status for result in report.results)
+    skipped = f", {jobs['not run']} not run" if jobs["not run"] else ""
     print(
         f"assay: sweep {board.sweep_id}: {len(report.results)} jobs, "
-        f"{len(report.results) - len(report.failures)} succeeded, {failed} failed{skipped}; "
+        f"{jobs['succeeded']} succeeded, {jobs['failed']} failed{skipped}; "
         f"{ran} steps ran "
         f"in {report.duration:.2f}s",
         flush=True,

@@ -18,6 +18,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from assay.compiler.spec import PipelineSpec, StepEntry
+from assay.config.sections import without_hydra
 from assay.errors import Problem, did_you_mean
 
 _SLOT = "__assay_step__"
@@ -49,13 +50,8 @@ class SpecResolver:
 
     def __init__(self, spec: PipelineSpec, cfg: DictConfig) -> None:
         self.spec = spec
-        container = OmegaConf.to_container(cfg, resolve=False)
-        if isinstance(container, dict):
-            # Hydra's own node is large and specs never interpolate into it directly
-            # (${hydra:...} resolvers read Hydra's state, not this tree).
-            container.pop("hydra", None)
-        self._root: DictConfig = OmegaConf.create(container)  # type: ignore[assignment]
-        self._config_keys = [str(k) for k in container] if isinstance(container, dict) else []
+        self._root: DictConfig = without_hydra(cfg)
+        self._config_keys = [str(k) for k in self._root]
         self._values: dict[str, Any] = {}
         self.problems: list[Problem] = []
 

@@ -20,6 +20,8 @@ from omegaconf import MISSING
 MODEL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 MODEL_NAME_RULE = "letters, digits, '.', '_' and '-', starting with a letter or digit"
 """Model names and aliases: they appear inside references (``NAME:v3``, ``NAME@champion``)."""
+LATEST = "latest"
+"""The alias that always means a name's newest version: it cannot be set or promoted to."""
 
 
 @dataclass
@@ -86,6 +88,14 @@ class ColumnTest:
 
 
 @dataclass
+class TypeTests:
+    """A drift test for every column of a type instead of the default rule (null: the rule)."""
+
+    numeric: str | None = None
+    categorical: str | None = None
+
+
+@dataclass
 class RetrainSettings:
     """When ``assay monitor`` retrains: ``when`` is a rule over the check's figures."""
 
@@ -96,6 +106,10 @@ class RetrainSettings:
 
 DRIFT_SHARE = 0.5
 """The share of drifted columns at which a dataset counts as drifted, wherever no other is set."""
+MIN_ROWS = 30
+"""Fewer values than this on a side make a column "insufficient data", wherever no other is set."""
+NUMERIC_ONLY_TESTS: tuple[str, ...] = ("ks", "wasserstein")
+"""Drift tests of values on a line: a categorical column cannot have them."""
 
 
 @dataclass
@@ -106,9 +120,9 @@ class MonitorSettings:
     current: str | None = None
     drift_share: float = DRIFT_SHARE
     correction: str | None = None
-    min_rows: int = 30
+    min_rows: int = MIN_ROWS
     columns: dict[str, ColumnTest] = field(default_factory=dict)
-    tests: dict[str, str] = field(default_factory=dict)
+    tests: TypeTests = field(default_factory=TypeTests)
     retrain: RetrainSettings = field(default_factory=RetrainSettings)
 
 

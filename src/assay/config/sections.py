@@ -1,4 +1,5 @@
-"""One settings section of a composed config as plain data, the schema's defaults filled in."""
+"""Parts of a composed config: one settings section as plain data, and the config without
+Hydra's own node."""
 
 from __future__ import annotations
 
@@ -21,3 +22,15 @@ def section(cfg: Any, group: str) -> dict[str, Any]:
     settings = OmegaConf.to_container(merged, resolve=True)
     assert isinstance(settings, dict)
     return settings  # type: ignore[return-value]
+
+
+def without_hydra(cfg: Any) -> Any:
+    """A copy of ``cfg`` without Hydra's own ``hydra`` node, interpolations unresolved.
+
+    Hydra's node is large and nothing of assay's reads it (``${hydra:...}`` resolvers read
+    Hydra's state, not this tree), so it is left out of what is resolved and recorded.
+    """
+    container = OmegaConf.to_container(cfg, resolve=False)
+    if isinstance(container, dict):
+        container.pop("hydra", None)
+    return OmegaConf.create(container)

@@ -17,8 +17,10 @@ from assay.config.schema import (
     DIRECTIONS,
     DRIFT_TESTS,
     KIND_GROUPS,
+    LATEST,
     MODEL_NAME_PATTERN,
     MODEL_NAME_RULE,
+    NUMERIC_ONLY_TESTS,
     ON_ERROR_CHOICES,
     OPTIONAL_GROUPS,
     SETTINGS_GROUPS,
@@ -251,12 +253,11 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "registry.promote.direction": DIRECTIONS,
     "monitor.correction": CORRECTIONS,
     "monitor.tests.numeric": DRIFT_TESTS,
-    "monitor.tests.categorical": DRIFT_TESTS,
+    # a categorical column has no line for KS or Wasserstein to measure along
+    "monitor.tests.categorical": tuple(t for t in DRIFT_TESTS if t not in NUMERIC_ONLY_TESTS),
 }
 _NAMES: tuple[str, ...] = ("registry.name", "registry.promote.alias", "registry.promote.must_beat")
 """Keys naming a registered model or an alias: they appear in references (NAME@ALIAS)."""
-
-
 
 def _check_values(cfg: DictConfig, origin: ConfigOrigin) -> list[Problem]:
     """Range and choice checks that types alone cannot express."""
@@ -276,6 +277,8 @@ def _check_values(cfg: DictConfig, origin: ConfigOrigin) -> list[Problem]:
         if isinstance(value, str) and not MODEL_NAME_PATTERN.match(value):
             problems.append(Problem(f"'{key}' is not a valid name", file=origin.where(key),
                                     key=key, expected=MODEL_NAME_RULE, got=repr(value)))
+    problems.extend(_latest_alias(cfg, origin))
+    problems.extend(_column_tests(cfg, origin))
     if _selected(cfg, "registry.require_promotion") is True and not _selected(
             cfg, "registry.promote.metric"):
         key = "registry.promote.metric"
@@ -284,6 +287,36 @@ def _check_values(cfg: DictConfig, origin: ConfigOrigin) -> list[Problem]:
             file=origin.where(key), key=key, expected="the metric the gate compares",
             hint="add registry.promote.metric=roc_auc (and min, must_beat, ...) or drop "
                  "registry.require_promotion"))
+    return problems
+
+
+def _latest_alias(cfg: DictConfig, origin: ConfigOrigin) -> list[Problem]:
+    """A gate promoting to ``latest`` would move nothing: that alias is always the newest."""
+    key = "registry.promote.alias"
+    if _selected(cfg, key) != LATEST:
+        return []
+    return [Problem(f"'{key}' cannot be '{LATEST}'", file=origin.where(key), key=key,
+                    expected=f"an alias other than '{LATEST}', such as 'champion'",
+                    got=repr(LATEST),
+                    hint=f"'{LATEST}' always points at the newest version; "
+                         "the gate needs an alias it can move")]
+
+
+def _column_tests(cfg: DictConfig, origin: ConfigOrigin) -> list[Problem]:
+    """Each ``monitor.columns.<name>.test`` names a drift test (its type is the schema's)."""
+    try:
+        columns = OmegaConf.to_container(_selected(cfg, "monitor.columns"), resolve=True)
+    except (OmegaConfBaseException, ValueError):
+        return []  # absent, a type error or an interpolation error: the group check's to report
+    if not isinstance(columns, Mapping):
+        return []
+    problems = []
+    for name, chosen in columns.items():
+        test = chosen.get("test") if isinstance(chosen, Mapping) else None
+        if isinstance(test, str) and test not in DRIFT_TESTS:
+            key = "monitor.columns." + str(name) + ".test"
+            problems.append(_out_of_range(key, test, one_of(DRIFT_TESTS),
+                                          did_you_mean(test, DRIFT_TESTS), origin))
     return problems
 
 

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from omegaconf import OmegaConf
 
 from assay.compiler.plan import Plan
+from assay.config.sections import without_hydra
 from assay.engine.gpus import check_gpus
 from assay.engine.prepare import PreparedRun
 from assay.engine.registration import Registration, register_run
@@ -196,7 +197,7 @@ def begin_run(
     """Records a run as started, with its command, overrides and resolved config."""
     prepared.store.metadata.start_run(
         run_id, prepared.plan.pipeline, command_line(overrides), list(overrides),
-        OmegaConf.to_yaml(_without_hydra(prepared.cfg)), str(output_dir) if output_dir else None,
+        OmegaConf.to_yaml(without_hydra(prepared.cfg)), str(output_dir) if output_dir else None,
         len(prepared.plan), started=started,
     )
 
@@ -274,10 +275,3 @@ def raise_for_failures(report: RunReport, overrides: Sequence[str]) -> None:
 def command_line(overrides: Sequence[str]) -> str:
     """The ``assay run`` command that repeats a run."""
     return " ".join(["assay run", *(shlex.quote(o) for o in overrides)])
-
-
-def _without_hydra(cfg: Any) -> Any:
-    container = OmegaConf.to_container(cfg, resolve=False)
-    if isinstance(container, dict):
-        container.pop("hydra", None)
-    return OmegaConf.create(container)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assay.engine.sweep import JobResult, PreparedSweep, SweepReport
+from assay.engine.sweep import PreparedSweep, SweepReport
 from assay.store import Store
 
 
@@ -40,7 +40,7 @@ def record_batch(store: Store, sweep_dir: str, sweep: PreparedSweep, report: Swe
             "job": result.job.num,
             "run_id": result.run.run_id,
             "overrides": list(result.job.overrides),
-            "status": _status(result),
+            "status": result.status,
             "value": result.value,
             "metrics": {k: v for k, v in result.run.metrics.items() if not isinstance(v, list)},
             "error": "\n".join(f.summary() for f in result.run.failures) or None,
@@ -66,9 +66,3 @@ def leaderboard(store: Store, sweep_id: str) -> Leaderboard:
     ] + [Entry(None, j["job"], tuple(j["overrides"]), j["value"], j["status"], j["error"])
          for j in others]
     return Leaderboard(sweep_id, row.get("objective"), direction, tuple(entries))
-
-
-def _status(result: JobResult) -> str:
-    if result.ok:
-        return "succeeded"
-    return "failed" if result.run.failures else "not run"

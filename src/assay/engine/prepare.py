@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omegaconf import OmegaConf
-
 from assay.compiler import PipelineSpec, Plan, compile_plan, load_spec
 from assay.config.compose import origin_of
 from assay.config.project import Project
@@ -80,8 +78,14 @@ def prepare(
         spec, cfg, catalog, hash_file=store.hash_file, base_dir=project.root, origin=origin
     )
     statuses = decide(plan, store, checked)
-    settings = OmegaConf.to_container(cfg.executor, resolve=True)
-    check_gpus(plan, [n for n, s in statuses.items() if s.status == RUN],
-               lambda: planned_gpus(settings), origin)  # type: ignore[arg-type]
-    return PreparedRun(cfg, project, origin, spec, plan, statuses, store)
+    run = PreparedRun(cfg, project, origin, spec, plan, statuses, store)
+    check_gpus(plan, run.to_run, lambda: _planned_gpus(cfg), origin)
+    return run
+
+
+def _planned_gpus(cfg: DictConfig) -> int | None:
+    """GPUs the job's executor will have (asked only when a node to run needs one)."""
+    from assay.engine.execute import executor_settings  # execute imports this module
+
+    return planned_gpus(executor_settings(cfg))
 

@@ -19,7 +19,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from assay.compiler.plan import PlanNode
-from assay.config.sections import section
+from assay.config.sections import section, without_hydra
 from assay.engine.prepare import PreparedRun
 from assay.errors import AssayError
 from assay.registry import (
@@ -45,7 +45,6 @@ class Registration:
     version: ModelVersion
     created: bool
     decision: GateDecision | None = None
-    previous: int | None = None  # the version the gate's alias named before
 
     @property
     def refused(self) -> bool:
@@ -170,11 +169,11 @@ def _through_gate(registry: ModelRegistry, gate: Mapping[str, Any], version: Mod
                   created: bool, run_id: str) -> Registration:
     if not gate.get("metric"):
         return Registration(version, created)
-    alias = str(gate.get("alias") or "champion")
+    alias = str(gate["alias"])
     holder = registry.alias_version(version.name, alias)
     if holder == version.version:
         decision = GateDecision(True, alias, (f"{version.ref} is already {alias}",))
-        return Registration(version, created, decision, holder)
+        return Registration(version, created, decision)
     rival = None
     if gate.get("must_beat"):
         rival_version = registry.alias_version(version.name, str(gate["must_beat"]))
@@ -186,15 +185,12 @@ def _through_gate(registry: ModelRegistry, gate: Mapping[str, Any], version: Mod
         version.name, version.version, alias, decision.promoted, holder, decision.reasons,
         dict(gate), run_id, time.time()))
     version = registry.get(version.name, version.version)  # with its new alias
-    return Registration(version, created, decision, holder)
+    return Registration(version, created, decision)
 
 
 def _resolved_yaml(cfg: Any) -> str:
     """The job's config without Hydra's node, interpolations resolved where they resolve."""
-    container = OmegaConf.to_container(cfg, resolve=False)
-    assert isinstance(container, dict)
-    container.pop("hydra", None)
-    config = OmegaConf.create(container)
+    config = without_hydra(cfg)
     try:
         return OmegaConf.to_yaml(config, resolve=True)
     except OmegaConfBaseException:  # only Hydra's runtime resolves it: keep it as written

@@ -24,6 +24,7 @@ from assay.engine.execute import RunReport, execute
 from assay.engine.prepare import PreparedRun, prepare
 from assay.executor.cache import explain
 from assay.registry import ModelVersion
+from assay.registry.diff import short_fingerprint
 from assay.store import Store
 
 
@@ -41,8 +42,8 @@ class Difference:
         """One line for people."""
         if self.recorded is None and self.reproduced is None:
             return f"{self.kind} {self.subject}: {self.detail}"
-        text = (f"{self.kind} {self.subject}: recorded {_short(self.recorded)}, "
-                f"reproduced {_short(self.reproduced)}")
+        text = (f"{self.kind} {self.subject}: recorded {short_fingerprint(self.recorded)}, "
+                f"reproduced {short_fingerprint(self.reproduced)}")
         return f"{text} ({self.detail})" if self.detail else text
 
 
@@ -59,13 +60,18 @@ class Reproduction:
 
     @property
     def ok(self) -> bool:
-        """Whether fingerprints, metrics and the model all match."""
+        """Whether every step fingerprint and metric matches (the model's checksum is a note)."""
         return not self.differences
+
+    @property
+    def model_matches(self) -> bool:
+        """Whether the reproduced model artifact has the recorded checksum."""
+        return self.ok and not any(note.kind == "model" for note in self.notes)
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for ``--json``."""
         return {"ref": self.ref, "ok": self.ok, "store": self.store, "run_id": self.run_id,
-                "compared": self.compared,
+                "compared": self.compared, "model_matches": self.model_matches,
                 "differences": [d.__dict__ for d in self.differences],
                 "notes": [d.__dict__ for d in self.notes]}
 
@@ -83,8 +89,7 @@ def reproduce(version: ModelVersion, project: Project, original: Store, fresh_ro
     differences, notes = _outcome(version, report)
     result.differences.extend(differences)
     result.notes.extend(notes)
-    result.compared = {"steps": len(version.fingerprints), "metrics": len(version.metrics),
-                       "models": 1}
+    result.compared = {"steps": len(version.fingerprints), "metrics": len(version.metrics)}
     return result
 
 
@@ -152,8 +157,3 @@ def _data_files(node: PlanNode) -> str:
             value = value.get(part) if isinstance(value, Mapping) else None
         shown.append(display_path(Path(value)) if isinstance(value, str) else key)
     return ", ".join(shown)
-
-
-def _short(value: Any) -> str:
-    text = str(value)
-    return text[:12] if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else text

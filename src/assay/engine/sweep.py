@@ -8,9 +8,11 @@ jobs complete.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import functools
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -19,6 +21,7 @@ from omegaconf import OmegaConf
 
 from assay.compiler import PipelineSpec
 from assay.config.project import Project
+from assay.config.sections import section
 from assay.engine.execute import (
     RunReport,
     begin_run,
@@ -103,6 +106,13 @@ class JobResult:
         """Whether every node of the job ran or came from cache."""
         return self.run.ok
 
+    @property
+    def status(self) -> str:
+        """``succeeded``, ``failed`` (a step failed) or ``not run`` (the sweep stopped first)."""
+        if self.ok:
+            return "succeeded"
+        return "failed" if self.run.failures else "not run"
+
 
 @dataclass
 class SweepReport:
@@ -116,8 +126,16 @@ class SweepReport:
     failures: list[JobResult] = field(default_factory=list)
 
 
-def prepare_sweep(jobs: Sequence[SweepJob], project: Project) -> PreparedSweep:
+def prepare_sweep(jobs: Sequence[SweepJob], project: Project,
+                  on_work: Callable[[DictConfig], None] | None = None) -> PreparedSweep:
     """Validates and compiles every job, then merges their plans.
+
+    Args:
+        jobs: The jobs of the batch.
+        project: Where configs and pipelines come from.
+        on_work: Called once, with the job's config, as soon as a job turns out to have
+            a node to run (so the sweep will run something): a launcher starts its
+            cluster then, while the other jobs compile.
 
     Raises:
         UserError: listing the problems of every job that has any, before anything runs.
@@ -138,6 +156,9 @@ def prepare_sweep(jobs: Sequence[SweepJob], project: Project) -> PreparedSweep:
             continue
         store = run.store
         prepared.append(run)
+        if on_work is not None and run.to_run:
+            on_work(job.cfg)
+            on_work = None
     if problems:
         raise ConfigError(problems)
     assert store is not None
@@ -149,22 +170,16 @@ def prepare_sweep(jobs: Sequence[SweepJob], project: Project) -> PreparedSweep:
             status = run.statuses[node]
             if merged_id not in statuses or status.status == RUN:
                 statuses[merged_id] = status
-    sweep = _sweep_settings(jobs[0].cfg)
+    sweep = section(jobs[0].cfg, "sweep")
     return PreparedSweep(list(jobs), prepared, merged, statuses, store,
-                         sweep_executor_settings(jobs[0].cfg), sweep.get("objective"),
-                         sweep.get("direction", "maximize"))
-
-
-def _sweep_settings(cfg: DictConfig) -> dict[str, Any]:
-    settings = OmegaConf.to_container(cfg.get("sweep") or {}, resolve=True)
-    assert isinstance(settings, dict)
-    return settings  # type: ignore[return-value]
+                         sweep_executor_settings(jobs[0].cfg), sweep["objective"],
+                         sweep["direction"])
 
 
 def sweep_executor_settings(cfg: DictConfig) -> dict[str, Any]:
     """The executor a sweep runs on: the config's, with the sweep's failure policy."""
     settings = executor_settings(cfg)
-    settings["on_error"] = _sweep_settings(cfg).get("on_error", "keep-going")
+    settings["on_error"] = section(cfg, "sweep")["on_error"]
     return settings
 
 
@@ -197,13 +212,14 @@ def execute_sweep(
     output_dirs: Mapping[int, Path] | None = None,
     announce: Callable[[str], None] | None = None,
     progress_stream: TextIO | None = None,
-    executor: Executor | None = None,
+    ready: Callable[[], Executor | None] | None = None,
 ) -> SweepReport:
     """Runs the merged plan; calls ``on_job_done(index, result)`` as each job completes.
 
     Jobs whose nodes are all cached complete before anything is submitted; the others
-    complete as soon as their last node finishes (or once the run stops). ``executor``
-    is one already started for the sweep's settings.
+    complete as soon as their last node finishes (or once the run stops). ``ready``,
+    asked just before the tasks are submitted, gives an executor already started for
+    the sweep's settings (None: one is made then).
     """
     sweep_id = new_run_id()
     started_wall, started = time.time(), time.perf_counter()
@@ -213,7 +229,7 @@ def execute_sweep(
         for i in range(len(sweep.jobs))
     ]
     results: dict[int, JobResult] = {}
-    code = code_state(sweep.prepared[0].project.root) if sweep.prepared else None
+    code = LazyCodeState(sweep.prepared[0].project.root) if sweep.prepared else None
 
     def complete(index: int) -> None:
         results[index] = _job_result(sweep, index, outcomes, started_wall,
@@ -236,7 +252,7 @@ def execute_sweep(
         _, description = run_tasks(
             sweep.merged.plan, sweep.to_run, sweep.store, sweep.executor, sweep_id,
             callbacks=Callbacks(finished=finished), progress_stream=progress_stream,
-            announce=announce, ready=executor,
+            announce=announce, ready=ready() if ready is not None else None,
         )
     finally:
         for index in range(len(sweep.jobs)):
@@ -245,6 +261,26 @@ def execute_sweep(
     ordered = [results[i] for i in range(len(sweep.jobs))]
     return SweepReport(sweep_id, ordered, outcomes, time.perf_counter() - started, description,
                        [r for r in ordered if not r.ok])
+
+
+class LazyCodeState(Mapping[str, Any]):
+    """The project's git state, read on first use and then shared by every job.
+
+    Registration reads it only when a job's model version is new; a sweep whose
+    versions all exist never asks git.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self._read = functools.cache(lambda: code_state(root))
+
+    def __getitem__(self, key: str) -> Any:
+        return self._read()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
 
 
 def _job_result(
@@ -282,25 +318,35 @@ def _renamed(outcome: TaskOutcome, node: str) -> TaskOutcome:
 
 
 class EarlyExecutor:
-    """Starts an executor in the background while a sweep is composed and compiled.
+    """Starts a sweep's embedded LocalCluster in the background once it will be needed.
 
-    Starting an embedded LocalCluster and importing the libraries in its workers takes
-    seconds; a sweep can spend them composing and compiling its jobs instead of waiting.
+    Starting one takes a second or two. It starts as soon as the first job with a node
+    to run is compiled (``prepare_sweep``'s ``on_work``), overlapping the compilation of
+    the other jobs; a sweep whose every node is cached never starts one.
     """
 
-    def __init__(self, settings: Mapping[str, Any]) -> None:
-        import concurrent.futures
+    def __init__(self) -> None:
+        self.settings: dict[str, Any] = {}
+        self._future: concurrent.futures.Future[Executor] | None = None
 
+    def start(self, cfg: DictConfig) -> None:
+        """Starts the executor of the (validated) job config ``cfg`` when it is a LocalCluster."""
         from assay.executor import make_executor
 
-        self.settings = dict(settings)
-        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="assay-start")
-        self._future = self._pool.submit(make_executor, self.settings)
-        self._pool.shutdown(wait=False)
+        settings = sweep_executor_settings(cfg)
+        if self._future is not None or settings["kind"] != "local":
+            return  # other executors start in no time when the tasks are submitted
+        self.settings = settings
+        pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="assay-start")
+        self._future = pool.submit(make_executor, settings)
+        pool.shutdown(wait=False)
 
     def take(self, settings: Mapping[str, Any]) -> Executor | None:
-        """The started executor if it matches ``settings`` (else it is closed)."""
-        executor = self._future.result()
+        """The started executor if it matches ``settings`` (else it is closed); None if none."""
+        future, self._future = self._future, None
+        if future is None:
+            return None
+        executor = future.result()
         if dict(settings) == self.settings:
             return executor
         executor.close()
@@ -308,4 +354,6 @@ class EarlyExecutor:
 
     def discard(self) -> None:
         """Closes the executor once it has started (the sweep will not use it)."""
-        self._future.add_done_callback(lambda done: done.exception() or done.result().close())
+        future, self._future = self._future, None
+        if future is not None:
+            future.add_done_callback(lambda done: done.exception() or done.result().close())

@@ -25,10 +25,12 @@ class DistributedExecutor(Executor):
 
     name = "distributed"
 
-    def __init__(self, client: Any, cluster: Any = None, on_error: str = "fail") -> None:
+    def __init__(self, client: Any, cluster: Any = None, on_error: str = "fail",
+                 dashboard: bool = True) -> None:
         super().__init__(on_error)
         self.client = client
         self.cluster = cluster  # set only when this executor started it
+        self.dashboard = dashboard  # False: the scheduler's HTTP server is no dashboard
 
     @classmethod
     def local(
@@ -44,15 +46,19 @@ class DistributedExecutor(Executor):
 
         Besides the CPU workers, one worker per GPU (``gpu_workers``, default: the
         NVIDIA GPUs found) offers the Dask resource ``GPU=1`` and sees only its own
-        device through ``CUDA_VISIBLE_DEVICES``.
+        device through ``CUDA_VISIBLE_DEVICES``; the CPU workers then see none. Without
+        ``dashboard_address`` no dashboard starts (the scheduler's plain HTTP endpoints
+        take a free port on the loopback interface, not 8787).
         """
         from distributed import Client, LocalCluster
 
-        from assay.executor.gpus import machine_gpus
+        from assay.executor.gpus import local_gpu_workers, worker_environments
 
         workers = n_workers or _cores()
-        gpus = machine_gpus() if gpu_workers is None else gpu_workers
-        start_worker_server()
+        gpus = local_gpu_workers(gpu_workers)
+        cpu_env, gpu_envs = worker_environments(gpus, os.environ.get("CUDA_VISIBLE_DEVICES"))
+        # Forked workers already hold the libraries; spawned ones import them at start.
+        preload = [] if start_worker_server() else [WARMUP_MODULE]
         with warnings.catch_warnings():
             # A busy dashboard port moves to a free one; the link printed shows which.
             warnings.filterwarnings("ignore", message=r"Port \d+ is already in use")
@@ -61,15 +67,16 @@ class DistributedExecutor(Executor):
                 threads_per_worker=threads_per_worker,
                 processes=True,
                 memory_limit=memory_limit,
-                dashboard_address=dashboard_address if dashboard_address else None,
                 host="127.0.0.1",
-                preload=[WARMUP_MODULE],
+                preload=preload,
+                env=cpu_env,
+                **dashboard_options(dashboard_address),
             )
         client = Client(cluster)
-        if gpus:
-            _add_gpu_workers(cluster, gpus)
-            client.wait_for_workers(workers + gpus, timeout=120)
-        return cls(client, cluster, on_error)
+        if gpu_envs:
+            _add_gpu_workers(cluster, gpu_envs)
+            client.wait_for_workers(workers + len(gpu_envs), timeout=120)
+        return cls(client, cluster, on_error, dashboard=bool(dashboard_address))
 
     @classmethod
     def connect(cls, address: str, timeout: float = 10.0, on_error: str = "fail") -> DistributedExecutor:
@@ -110,6 +117,8 @@ class DistributedExecutor(Executor):
 
     def dashboard_link(self) -> str | None:
         """The dashboard URL when the scheduler serves one."""
+        if not self.dashboard:
+            return None
         services = self.client.scheduler_info().get("services", {})
         return str(self.client.dashboard_link) if "dashboard" in services else None
 
@@ -172,14 +181,25 @@ def _crashed(graph: TaskGraph, node: str, error: object) -> TaskOutcome:
     return TaskOutcome(node, "failed", time.time(), 0.0, failure)
 
 
-def _add_gpu_workers(cluster: Any, gpus: int) -> None:
-    """One more worker per GPU, each offering ``GPU=1`` and seeing only its device."""
-    for index in range(gpus):
+def dashboard_options(address: str | None) -> dict[str, Any]:
+    """LocalCluster options for a dashboard at ``address``, or for none at all.
+
+    The scheduler always serves its HTTP endpoints (health, metrics); given no
+    address, LocalCluster would still bind them to port 8787.
+    """
+    if address:
+        return {"dashboard_address": address}
+    return {"dashboard_address": None, "scheduler_kwargs": {"dashboard_address": "127.0.0.1:0"}}
+
+
+def _add_gpu_workers(cluster: Any, environments: list[dict[str, str]]) -> None:
+    """One more worker per GPU, each offering ``GPU=1`` with its own environment."""
+    for index, env in enumerate(environments):
         spec = cluster.new_worker_spec()  # the options of the cluster's CPU workers
         (_, worker), = spec.items()
         options = dict(worker["options"])
         options["resources"] = {"GPU": 1}
-        options["env"] = {**options.get("env", {}), "CUDA_VISIBLE_DEVICES": str(index)}
+        options["env"] = {**options.get("env", {}), **env}
         options["name"] = f"gpu-{index}"
         cluster.worker_spec[f"gpu-{index}"] = {**worker, "options": options}
     cluster.scale(len(cluster.worker_spec))  # starts the workers the spec now lists

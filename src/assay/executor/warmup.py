@@ -1,8 +1,10 @@
-"""Imported by every worker of an embedded LocalCluster as it starts (Dask ``preload``).
+"""The libraries an embedded LocalCluster's workers need, imported before they run tasks.
 
-A fresh worker process pays about 2 s importing pandas, pyarrow and scikit-learn; doing
-it at start-up, while the client is still composing and compiling, keeps it off the
-critical path of the first task each worker runs.
+A fresh worker process pays about 2 s importing pandas, pyarrow and scikit-learn. The
+worker server (a forkserver) imports this module once and forks warm workers; where
+there is no forkserver, each worker imports it as it starts (Dask ``preload``). Either
+way it happens while the client is still composing and compiling, off the critical path
+of the first task each worker runs.
 """
 
 import pandas  # noqa: F401

@@ -9,16 +9,20 @@ known overlaps that import with everything that happens before the first task.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import sys
 
 WARMUP_MODULE = "assay.executor.warmup"
 
 
-def start_worker_server() -> None:
+@functools.cache  # a sweep asks early (to overlap the imports) and again for its cluster
+def start_worker_server() -> bool:
     """Starts the forkserver (once per process) with the worker libraries preloaded.
 
-    Where forkserver is missing (Windows), workers are spawned as Dask's default.
+    Returns:
+        Whether workers fork from it. Where forkserver is missing (Windows), workers are
+        spawned as Dask's default and must import the libraries themselves.
     """
     import multiprocessing
     import multiprocessing.forkserver
@@ -27,7 +31,7 @@ def start_worker_server() -> None:
     import distributed.utils
 
     if "forkserver" not in multiprocessing.get_all_start_methods():
-        return
+        return False
     dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
     # Dask's own forkserver set-up first imports every optional package into this
     # process (~0.5 s); marking it done and naming the modules workers need does less.
@@ -36,6 +40,7 @@ def start_worker_server() -> None:
         ["distributed", WARMUP_MODULE, __name__]
     )
     multiprocessing.forkserver.ensure_running()
+    return True
 
 
 def _in_forkserver() -> bool:

@@ -10,20 +10,22 @@ Benjamini-Hochberg).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from assay.config.schema import DRIFT_SHARE
+from assay.config.schema import DRIFT_SHARE, MIN_ROWS, NUMERIC_ONLY_TESTS
 from assay.errors import ConfigError, Problem
 from assay.monitor import stats
 from assay.monitor.profile import CategoricalProfile, ColumnProfile, NumericProfile
+from assay.monitor.profiling import table_rows
 
 INSUFFICIENT = "insufficient data"
-NUMERIC_ONLY = frozenset({"ks", "wasserstein"})
-"""Tests of values on a line: a categorical column cannot have them."""
+DRIFT = "drift"
+NO_DRIFT = "no drift"
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,10 @@ class DriftSettings:
 
     drift_share: float = DRIFT_SHARE
     correction: str | None = None  # bonferroni, bh or None
-    min_rows: int = 30
+    min_rows: int = MIN_ROWS
     column_tests: Mapping[str, str] = field(default_factory=dict)  # column -> test
     type_tests: Mapping[str, str] = field(default_factory=dict)  # numeric/categorical -> test
-    thresholds: Mapping[str, float] = field(default_factory=dict)  # column or test -> value
+    column_thresholds: Mapping[str, float] = field(default_factory=dict)  # column -> threshold
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,16 @@ class DriftResult:
     threshold: float
     drifted: bool
 
+    @property
+    def tested(self) -> tuple[ColumnDrift, ...]:
+        """The columns with a verdict (not "insufficient data")."""
+        return tuple(c for c in self.columns if c.verdict != INSUFFICIENT)
+
+    @property
+    def drifted_columns(self) -> tuple[ColumnDrift, ...]:
+        """The columns that drifted."""
+        return tuple(c for c in self.columns if c.verdict == DRIFT)
+
     def to_json(self) -> dict[str, Any]:
         """Plain data, as stored and as ``--json`` prints it."""
         return {"drifted": self.drifted, "drift_share": self.drift_share,
@@ -71,18 +83,14 @@ class DriftResult:
 def check_drift(reference: Mapping[str, ColumnProfile], current: Mapping[str, ColumnProfile],
                 settings: DriftSettings = DriftSettings()) -> DriftResult:
     """Tests each column of ``reference`` that ``current`` also has."""
-    reference_rows = max((_rows(p) for p in reference.values()), default=0)
+    reference_rows = table_rows(reference)
     raw = [_column(name, profile, current[name], reference_rows, settings)
            for name, profile in reference.items() if name in current]
-    raw = _apply_correction(raw, settings.correction)
-    tested = [c for c in raw if c.verdict != INSUFFICIENT]
-    share = sum(c.verdict == "drift" for c in tested) / len(tested) if tested else 0.0
-    return DriftResult(tuple(raw), share, settings.drift_share,
+    columns = _apply_correction(raw, settings.correction)
+    tested = [c for c in columns if c.verdict != INSUFFICIENT]
+    share = sum(c.verdict == DRIFT for c in tested) / len(tested) if tested else 0.0
+    return DriftResult(tuple(columns), share, settings.drift_share,
                        bool(tested) and share >= settings.drift_share)
-
-
-def _rows(profile: ColumnProfile) -> int:
-    return profile.count + profile.missing
 
 
 def _column(name: str, reference: ColumnProfile, current: ColumnProfile, reference_rows: int,
@@ -97,29 +105,43 @@ def _column(name: str, reference: ColumnProfile, current: ColumnProfile, referen
         raise ValueError(f"column {name!r} is numeric on one side only")
     test = (settings.column_tests.get(name) or settings.type_tests.get(kind)
             or stats.default_test(reference_rows, numeric, distinct))
-    if test in NUMERIC_ONLY and not numeric:
-        chosen_by = (f"monitor.columns.{name}.test" if name in settings.column_tests
-                     else "monitor.tests.categorical")
-        raise ConfigError(Problem(f"{test} needs a numeric column, and '{name}' is categorical",
-                                  key=chosen_by, expected="chisquare, z, jensenshannon, psi or "
-                                  "hellinger for a categorical column"))
-    threshold = float(settings.thresholds.get(name, settings.thresholds.get(
-        test, stats.DEFAULT_THRESHOLDS[test])))
+    if test in NUMERIC_ONLY_TESTS and not numeric:
+        _refuse_numeric_test(name, test, settings)
+    threshold = float(settings.column_thresholds.get(name, stats.DEFAULT_THRESHOLDS[test]))
     counts = (reference.count, current.count)
-    if min(counts) < settings.min_rows:
+    # Without a value on a side there is nothing to test, whatever min_rows says.
+    if min(counts) < max(settings.min_rows, 1):
         return ColumnDrift(name, kind, test, None, None, threshold, INSUFFICIENT, *counts)
     statistic, value = _run(test, reference, current)
-    result = stats.TestResult(test, value, threshold, statistic)
     return ColumnDrift(name, kind, test, statistic, value, threshold,
-                       "drift" if result.drifted else "no drift", *counts)
+                       _verdict(test, value, threshold), *counts)
+
+
+def _refuse_numeric_test(name: str, test: str, settings: DriftSettings) -> None:
+    """Only a per-column test can meet a categorical column it cannot measure: whether a
+    column is categorical shows in the data, while ``validate_config`` already limits
+    ``monitor.tests.categorical`` to tests of categories."""
+    if name not in settings.column_tests:
+        raise ValueError(f"{test} cannot test the categorical column {name!r}")
+    raise ConfigError(Problem(f"{test} needs a numeric column, and '{name}' is categorical",
+                              key=f"monitor.columns.{name}.test",
+                              expected="chisquare, z, jensenshannon, psi or hellinger for a "
+                                       "categorical column"))
+
+
+def _verdict(test: str, value: float, threshold: float) -> str:
+    return DRIFT if stats.drifted(test, value, threshold) else NO_DRIFT
 
 
 def _run(test: str, reference: ColumnProfile, current: ColumnProfile) -> tuple[float | None, float]:
-    if test in NUMERIC_ONLY:  # _column refused these for categorical columns
+    if test in NUMERIC_ONLY_TESTS:  # _column refused these for categorical columns
         assert isinstance(reference, NumericProfile) and isinstance(current, NumericProfile)
         if test == "ks":
             return stats.ks_test(reference.sample, current.sample)
-        distance = stats.wasserstein(reference.points, reference.counts, current.counts)
+        # Each side's own points: current mass beyond the reference's range sits at the
+        # mean of the values there, not at the reference's open-bin mean.
+        distance = stats.wasserstein(reference.points, reference.counts,
+                                     current.points, current.counts)
         return None, distance / max(reference.std, 0.001)
     ref_counts, cur_counts = _aligned_counts(reference, current)
     if test == "chisquare":
@@ -151,9 +173,6 @@ def _apply_correction(columns: list[ColumnDrift], method: str | None) -> list[Co
     adjusted = stats.corrected([columns[i].value for i in tested], method)  # type: ignore[misc]
     out = list(columns)
     for i, value in zip(tested, adjusted, strict=True):
-        column = columns[i]
-        verdict = "drift" if value < column.threshold else "no drift"
-        out[i] = ColumnDrift(column.column, column.kind, column.test, column.statistic, value,
-                             column.threshold, verdict, column.reference_rows,
-                             column.current_rows)
+        out[i] = dataclasses.replace(columns[i], value=value, verdict=_verdict(
+            columns[i].test, value, columns[i].threshold))
     return out

@@ -17,7 +17,10 @@ from typing import Any
 import numpy as np
 
 SCORE_BINS = 1000
-LOWER_IS_BETTER = frozenset({"rmse", "mae", "log_loss"})
+MEASURED: dict[str, tuple[str, ...]] = {"classification": ("accuracy", "roc_auc"),
+                                        "regression": ("rmse", "mae", "r2")}
+"""The metrics :meth:`Quality.metrics` can give, per task: the only ones with a drop."""
+LOWER_IS_BETTER = frozenset({"rmse", "mae"})
 
 
 @dataclass
@@ -64,7 +67,8 @@ class Quality:
         self.label_sum_sq += other.label_sum_sq
 
     def metrics(self) -> dict[str, float]:
-        """The metrics the sums give (nothing without rows)."""
+        """The metrics the sums give (nothing without rows): of ``MEASURED[task]``, those
+        the data allows (ROC AUC needs both classes, R² labels that vary)."""
         if not self.rows:
             return {}
         if self.task == "classification":
@@ -91,6 +95,13 @@ def binned_roc_auc(positive: np.ndarray, negative: np.ndarray) -> float | None:
     below = np.cumsum(negative) - negative  # negatives in lower bins
     wins = np.sum(positive * below) + 0.5 * np.sum(positive * negative)
     return float(wins / (n_pos * n_neg))
+
+
+def drop_names(task: str, recorded: Mapping[str, Any]) -> set[str]:
+    """The ``<metric>_drop`` figures a check can give for a model of ``task`` whose
+    evaluation recorded ``recorded``: metrics measured on current data and recorded then."""
+    return {f"{name}_drop" for name in MEASURED.get(task, ())
+            if isinstance(recorded.get(name), int | float)}
 
 
 def drops(recorded: Mapping[str, Any], current: Mapping[str, float]) -> dict[str, float]:

@@ -46,6 +46,11 @@ class NumericProfile:
     limit: int = SAMPLE  # the most values the sample keeps
 
     @property
+    def rows(self) -> int:
+        """Rows seen: values present and missing."""
+        return self.count + self.missing
+
+    @property
     def std(self) -> float:
         """The population standard deviation."""
         if not self.count:
@@ -79,7 +84,7 @@ class NumericProfile:
         self.maximum = max(self.maximum, float(present.max()))
         if len(self.distinct) < DISTINCT_CAP:
             self.distinct.update(_first_distinct(present, DISTINCT_CAP - len(self.distinct)))
-        self.sample, self.seen = _merge_samples(self.sample, self.seen, present, len(present),
+        self.sample, self.seen = merge_samples(self.sample, self.seen, present, len(present),
                                                 self.limit, rng)
 
     def merge(self, other: NumericProfile, rng: np.random.Generator) -> None:
@@ -94,7 +99,7 @@ class NumericProfile:
         self.minimum = min(self.minimum, other.minimum)
         self.maximum = max(self.maximum, other.maximum)
         self.distinct = set(sorted(self.distinct | other.distinct)[:DISTINCT_CAP])
-        self.sample, self.seen = _merge_samples(self.sample, self.seen, other.sample, other.seen,
+        self.sample, self.seen = merge_samples(self.sample, self.seen, other.sample, other.seen,
                                                 self.limit, rng)
 
     def to_json(self) -> dict[str, Any]:
@@ -131,6 +136,11 @@ class CategoricalProfile:
     def count(self) -> int:
         """Values present."""
         return sum(self.counts.values())
+
+    @property
+    def rows(self) -> int:
+        """Rows seen: values present and missing."""
+        return self.count + self.missing
 
     def add(self, values: Any) -> None:
         """Adds a chunk of values (a pandas Series)."""
@@ -200,7 +210,7 @@ def _first_distinct(values: np.ndarray, wanted: int) -> list[float]:
     return [float(v) for v in pd.unique(values)[:wanted]]
 
 
-def _merge_samples(a: np.ndarray, a_seen: int, b: np.ndarray, b_seen: int, limit: int,
+def merge_samples(a: np.ndarray, a_seen: int, b: np.ndarray, b_seen: int, limit: int,
                    rng: np.random.Generator) -> tuple[np.ndarray, int]:
     """A uniform sample of both sides' values, at most ``limit`` long (all if fewer)."""
     seen = a_seen + b_seen

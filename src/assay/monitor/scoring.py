@@ -57,8 +57,9 @@ class Scorer:
 
 
 def prediction_frame(frame: Any, scorer: Scorer | None) -> tuple[Any, Quality | None]:
-    """``frame`` with the prediction column added (unchanged without a scorer)."""
-    if scorer is None:
+    """``frame`` with the prediction column added; unchanged without a scorer, and
+    without rows (a model refuses to predict for none)."""
+    if scorer is None or not len(frame):
         return frame, None
     column, quality = scorer.predictions(frame)
     scored = frame.copy()

@@ -2,9 +2,10 @@
 
 The rule is a small expression, ``drift_share >= 0.5 or roc_auc_drop >= 0.02``: names,
 numbers, comparisons, ``and``/``or``/``not``, arithmetic and parentheses. It is parsed
-with :mod:`ast` and evaluated node by node; nothing else (calls, attributes) is
-allowed, so a config cannot run code. A figure that was not measured (a metric drop
-without labels in the current data) is NaN, and a comparison with it is false.
+with :mod:`ast` and evaluated node by node; nothing else (calls, attributes, strings)
+is allowed, so a config cannot run code. A figure that was not measured (a metric drop
+without labels in the current data) is NaN, as is a division by zero, and a comparison
+with NaN is false.
 """
 
 from __future__ import annotations
@@ -35,6 +36,21 @@ class TriggerDecision:
     reason: str
     inputs: Mapping[str, float]
 
+    def to_json(self) -> dict[str, Any]:
+        """Plain data (a figure not measured is null: JSON has no NaN)."""
+        return {"rule": self.rule, "fired": self.fired, "reason": self.reason,
+                "inputs": {name: finite_or_none(v) for name, v in self.inputs.items()}}
+
+
+def finite_or_none(value: float) -> float | None:
+    """``value``, or None for NaN (and infinities, which JSON has neither)."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def is_nan(value: Any) -> bool:
+    """Whether ``value`` is a float NaN (a figure not measured)."""
+    return isinstance(value, float) and math.isnan(value)
+
 
 def parse_duration(text: str, key: str = "monitor.retrain.cooldown") -> float:
     """``90s``, ``15m``, ``6h``, ``1d``, ``2w`` or plain seconds, in seconds."""
@@ -58,6 +74,9 @@ def check_rule(rule: str, names: set[str], key: str = "monitor.retrain.when") ->
         if not isinstance(node, allowed):
             raise ConfigError(Problem(f"'{rule}' uses {type(node).__name__}, which a rule cannot",
                                       key=key, expected="names, numbers, comparisons, and/or/not"))
+        if isinstance(node, ast.Constant) and not _is_number(node.value):
+            raise ConfigError(Problem(f"the rule compares with {node.value!r}, which is not a "
+                                      "number", key=key, expected="numbers, e.g. 0.5 or 3"))
         if isinstance(node, ast.Name) and node.id not in names:
             from assay.errors import did_you_mean
 
@@ -67,13 +86,23 @@ def check_rule(rule: str, names: set[str], key: str = "monitor.retrain.when") ->
     return tree
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def decide(rule: str, inputs: Mapping[str, float], last_fired: float | None, cooldown_s: float,
-           now: float) -> TriggerDecision:
-    """Fires when ``rule`` holds and the last firing is at least ``cooldown_s`` ago."""
+           now: float, unable: str | None = None) -> TriggerDecision:
+    """Fires when ``rule`` holds and the last firing is at least ``cooldown_s`` ago.
+
+    ``unable`` says why a retraining could not run (the current data cannot train a
+    model): the rule then does not fire, so the cooldown does not start.
+    """
     tree = check_rule(rule, set(inputs))
     holds = bool(_evaluate(tree.body, inputs))
     if not holds:
         return TriggerDecision(rule, False, "the rule does not hold", dict(inputs))
+    if unable is not None:
+        return TriggerDecision(rule, False, f"the rule holds, but {unable}", dict(inputs))
     if last_fired is not None and now - last_fired < cooldown_s:
         wait = cooldown_s - (now - last_fired)
         return TriggerDecision(rule, False, f"the rule holds, but the last retraining was "
@@ -93,19 +122,18 @@ def _evaluate(node: ast.AST, inputs: Mapping[str, float]) -> Any:
         left = _evaluate(node.left, inputs)
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             right = _evaluate(right_node, inputs)
-            if _is_nan(left) or _is_nan(right) or not _COMPARE[type(op)](left, right):
+            if is_nan(left) or is_nan(right) or not _COMPARE[type(op)](left, right):
                 return False
             left = right
         return True
     if isinstance(node, ast.BinOp):
-        return _ARITHMETIC[type(node.op)](_evaluate(node.left, inputs),
-                                          _evaluate(node.right, inputs))
+        try:
+            return _ARITHMETIC[type(node.op)](_evaluate(node.left, inputs),
+                                              _evaluate(node.right, inputs))
+        except ZeroDivisionError:  # e.g. drifted_columns / columns_tested with none tested
+            return math.nan
     if isinstance(node, ast.Name):
         return inputs[node.id]
     if isinstance(node, ast.Constant):
         return node.value
     raise ValueError(f"unexpected {type(node).__name__}")  # check_rule refused it already
-
-
-def _is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)

@@ -1,8 +1,9 @@
 """The model registry: immutable versions with their lineage, aliases, tags and gates."""
 
+from assay.config.schema import LATEST
 from assay.registry.gate import GateDecision, decide_promotion
 from assay.registry.loading import load_model
-from assay.registry.refs import LATEST, Reference, parse_reference
+from assay.registry.refs import Reference, parse_reference
 from assay.registry.versions import (
     DatasetUse,
     ModelRegistry,
@@ -10,6 +11,7 @@ from assay.registry.versions import (
     NewVersion,
     Promotion,
     RegistryError,
+    check_alias,
 )
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "Promotion",
     "Reference",
     "RegistryError",
+    "check_alias",
     "decide_promotion",
     "load_model",
     "parse_reference",

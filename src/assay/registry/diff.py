@@ -10,6 +10,13 @@ import yaml
 from assay.registry.versions import ModelVersion
 
 MISSING = "(not set)"
+_HEX = frozenset("0123456789abcdef")
+
+
+def short_fingerprint(value: Any) -> str:
+    """``value`` as text, cut to 12 characters when it is a 64-digit hex digest."""
+    text = str(value)
+    return text[:12] if len(text) == 64 and set(text) <= _HEX else text
 
 
 def diff_versions(a: ModelVersion, b: ModelVersion) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from assay.config.schema import PromotionGate
+
 
 @dataclass(frozen=True)
 class GateDecision:
@@ -39,7 +41,7 @@ def decide_promotion(
             gate sets no ``must_beat`` or the alias names no version yet.
     """
     metric = str(gate["metric"])
-    alias = str(gate.get("alias") or "champion")
+    alias = str(gate.get("alias") or PromotionGate.alias)
     maximize = gate.get("direction", "maximize") != "minimize"
     value = metrics.get(metric)
     if not isinstance(value, int | float):

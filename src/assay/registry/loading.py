@@ -16,10 +16,11 @@ def load_model(reference: str, store: str | Path = ".assay") -> Any:
     it takes the raw feature columns: ``load_model("churn@champion").predict(frame)``.
 
     Raises:
+        MissingStoreError: when ``store`` holds no assay store (none is created).
         RegistryError: when the reference names no version, or its model is gone from
             the store.
     """
-    opened = Store(store)
+    opened = Store.existing(store)
     try:
         return stored_model(opened, ModelRegistry(opened.metadata).resolve(reference))
     finally:

@@ -8,9 +8,6 @@ from dataclasses import dataclass
 from assay.config.schema import MODEL_NAME_PATTERN, MODEL_NAME_RULE
 from assay.errors import Problem, UserError
 
-LATEST = "latest"
-"""The alias that always names the newest version."""
-
 _REFERENCE = re.compile(r"^(?P<name>[^:@]+)(?::v?(?P<version>\d+)|@(?P<alias>[^:@]+))?$")
 
 
@@ -21,11 +18,6 @@ class Reference:
     name: str
     version: int | None = None
     alias: str | None = None
-
-    def __str__(self) -> str:
-        if self.version is not None:
-            return f"{self.name}:v{self.version}"
-        return f"{self.name}@{self.alias or LATEST}"
 
 
 def parse_reference(text: str) -> Reference:

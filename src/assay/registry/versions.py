@@ -15,11 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from assay.config.schema import LATEST, MODEL_NAME_PATTERN, MODEL_NAME_RULE
 from assay.errors import Problem, UserError, did_you_mean
-from assay.registry.refs import LATEST, Reference, parse_reference
+from assay.registry.refs import Reference, parse_reference
 from assay.store.metadata import MetadataStore
 
 _JSON_COLUMNS = ("overrides", "fingerprints", "metrics", "code", "packages", "training")
+_Key = tuple[str, int]  # a version's (name, number)
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,26 @@ class Promotion:
 class RegistryError(UserError):
     """A reference that names no version, or a change the registry refuses (exit 2)."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(Problem(message, hint=hint))
+    def __init__(self, message: str, hint: str | None = None, key: str | None = None,
+                 expected: str | None = None) -> None:
+        super().__init__(Problem(message, key=key, expected=expected, hint=hint))
+
+
+def check_alias(alias: str, key: str = "alias") -> None:
+    """Refuses an alias that cannot be set: ``latest``, or not a valid name.
+
+    Args:
+        alias: The alias to point at a version.
+        key: What the error names as the bad input (an argument or a config key).
+
+    Raises:
+        RegistryError: when ``alias`` cannot be set.
+    """
+    if alias == LATEST or not MODEL_NAME_PATTERN.match(alias):
+        raise RegistryError(
+            f"'{alias}' cannot be an alias", key=key,
+            expected=f"a name other than '{LATEST}' ({MODEL_NAME_RULE})",
+            hint=f"'{LATEST}' always points at the newest version" if alias == LATEST else None)
 
 
 class ModelRegistry:
@@ -177,6 +197,10 @@ class ModelRegistry:
             return self._versions("", ())
         return self._versions("WHERE v.name = ?", (name,))
 
+    def registered_by(self, run_id: str) -> list[ModelVersion]:
+        """The versions the run ``run_id`` registered, by name then number."""
+        return self._versions("WHERE v.run_id = ?", (run_id,))
+
     def names(self) -> list[str]:
         """Every registered model name."""
         rows = self.metadata.connection.execute(
@@ -200,33 +224,69 @@ class ModelRegistry:
         return self.get(ref.name, version)
 
     def _versions(self, where: str, args: tuple[Any, ...]) -> list[ModelVersion]:
-        connection = self.metadata.connection
-        rows = connection.execute(
+        """The versions ``where`` selects (its columns prefixed ``v.``), fully filled in.
+
+        Datasets, tags and aliases are read in one query each for all selected versions
+        (the same ``where`` joined on ``model_versions v``), not once per version.
+        """
+        rows = self.metadata.connection.execute(
             f"SELECT * FROM model_versions v {where} ORDER BY v.name, v.version", args).fetchall()
+        if not rows:
+            return []
+        datasets = self._datasets(where, args)
+        tags = self._tags(where, args)
+        aliases = self._aliases_of(where, args)
         versions = []
         for row in rows:
             data = dict(row)
             for column in _JSON_COLUMNS:
                 data[column] = json.loads(data[column]) if data[column] is not None else None
-            name, number = data["name"], data["version"]
-            datasets = tuple(
-                DatasetUse(d["role"], d["node"], d["fingerprint"], d["source"], d["rows"],
-                           json.loads(d["columns"] or "{}"))
-                for d in connection.execute(
-                    "SELECT * FROM model_datasets WHERE name = ? AND version = ? ORDER BY rowid",
-                    (name, number)).fetchall())
-            tags = {str(k): str(v) for k, v in connection.execute(
-                "SELECT key, value FROM model_tags WHERE name = ? AND version = ? ORDER BY key",
-                (name, number)).fetchall()}
-            aliases = tuple(a for a, v in sorted(self.aliases(name).items()) if v == number)
-            versions.append(ModelVersion(datasets=datasets, tags=tags, aliases=aliases, **data))
+            key = (data["name"], data["version"])
+            versions.append(ModelVersion(datasets=tuple(datasets.get(key, ())),
+                                         tags=tags.get(key, {}),
+                                         aliases=tuple(sorted(aliases.get(key, ()))), **data))
         return versions
 
+    def _datasets(self, where: str, args: tuple[Any, ...]) -> dict[_Key, list[DatasetUse]]:
+        grouped: dict[_Key, list[DatasetUse]] = {}
+        for d in self.metadata.connection.execute(
+                "SELECT d.* FROM model_datasets d JOIN model_versions v"
+                f" ON v.name = d.name AND v.version = d.version {where} ORDER BY d.rowid",
+                args).fetchall():
+            grouped.setdefault((d["name"], d["version"]), []).append(DatasetUse(
+                d["role"], d["node"], d["fingerprint"], d["source"], d["rows"],
+                json.loads(d["columns"] or "{}")))
+        return grouped
+
+    def _tags(self, where: str, args: tuple[Any, ...]) -> dict[_Key, dict[str, str]]:
+        grouped: dict[_Key, dict[str, str]] = {}
+        for t in self.metadata.connection.execute(
+                "SELECT t.name, t.version, t.key, t.value FROM model_tags t JOIN model_versions v"
+                f" ON v.name = t.name AND v.version = t.version {where} ORDER BY t.key",
+                args).fetchall():
+            grouped.setdefault((t["name"], t["version"]), {})[str(t["key"])] = str(t["value"])
+        return grouped
+
+    def _aliases_of(self, where: str, args: tuple[Any, ...]) -> dict[_Key, list[str]]:
+        """Alias names by version: the set ones, and ``latest`` on each name's newest."""
+        rows = self.metadata.connection.execute(
+            "SELECT a.name, a.version, a.alias FROM model_aliases a JOIN model_versions v"
+            f" ON v.name = a.name AND v.version = a.version {where}"
+            " UNION ALL"
+            " SELECT m.name, MAX(m.version), ? FROM model_versions m"
+            f" WHERE m.name IN (SELECT v.name FROM model_versions v {where}) GROUP BY m.name",
+            (*args, LATEST, *args)).fetchall()
+        grouped: dict[_Key, list[str]] = {}
+        for name, version, alias in rows:
+            grouped.setdefault((name, version), []).append(str(alias))
+        return grouped
+
     def _versions_hint(self, name: str) -> str | None:
-        numbers = [v.version for v in self.versions(name)]
-        if not numbers:
+        newest = self.metadata.connection.execute(
+            "SELECT MAX(version) FROM model_versions WHERE name = ?", (name,)).fetchone()[0]
+        if newest is None:
             return self._names_hint()
-        return f"{name} has only v1" if len(numbers) == 1 else f"{name} has v1 to v{max(numbers)}"
+        return f"{name} has only v1" if newest == 1 else f"{name} has v1 to v{newest}"
 
     def _names_hint(self) -> str:
         names = self.names()
@@ -252,9 +312,12 @@ class ModelRegistry:
         return self.aliases(name).get(alias)
 
     def set_alias(self, name: str, alias: str, version: int) -> int | None:
-        """Points ``alias`` at ``version``; returns the version it pointed at before."""
-        if alias == LATEST:
-            raise RegistryError("'latest' always points at the newest version and cannot be set")
+        """Points ``alias`` at ``version``; returns the version it pointed at before.
+
+        Raises:
+            RegistryError: for an alias that cannot be set (see :func:`check_alias`).
+        """
+        check_alias(alias)
         with self.metadata.transaction() as tx:
             row = tx.execute("SELECT version FROM model_aliases WHERE name = ? AND alias = ?",
                              (name, alias)).fetchone()
@@ -271,7 +334,12 @@ class ModelRegistry:
     # ------------------------------------------------------------------ promotions
 
     def record_promotion(self, promotion: Promotion) -> None:
-        """Records a gate's decision (and moves the alias when it promoted)."""
+        """Records a gate's decision (and moves the alias when it promoted).
+
+        Raises:
+            RegistryError: for an alias that cannot be set (see :func:`check_alias`).
+        """
+        check_alias(promotion.alias)
         with self.metadata.transaction() as tx:
             if promotion.promoted:
                 tx.execute("INSERT OR REPLACE INTO model_aliases VALUES (?, ?, ?, ?)",

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from assay.steps.metrics import row_log_losses
+
 BLOCK = 100
 """Resamples drawn at once: bounds memory to BLOCK x rows weights."""
 
@@ -27,7 +29,8 @@ class Outcomes:
     """What one evaluation predicted, encoded for weighted statistics.
 
     Attributes:
-        truth: Each row's class index (-1 for a label the model never saw) or its target value.
+        truth: Each row's class index (``n_classes`` and up for labels the model never saw,
+            see :func:`assay.steps.metrics.encode_labels`) or its target value.
         predicted: Each row's predicted class index, or its predicted value.
         scores: Class scores, ``(rows, classes)`` or ``(rows,)`` for a binary decision function;
             None for regression or a model without scores.
@@ -94,15 +97,17 @@ def _classification(o: Outcomes) -> tuple[Any, dict[str, Statistic]]:
     import numpy as np
 
     k, rows = o.n_classes, len(o.truth)
-    known = o.truth >= 0
-    actual = np.zeros((rows, k))
-    actual[np.flatnonzero(known), o.truth[known]] = 1.0
-    chosen = np.zeros((rows, k))
-    chosen[np.flatnonzero(known), o.predicted[known]] = 1.0  # the confusion matrix skips unknown truths
-    losses = _losses(o) if o.probabilistic and known.all() else np.zeros(rows)
-    correct = (o.truth == o.predicted) & known
+    known = o.truth < k
+    width = max(k, int(o.truth.max(initial=-1)) + 1)  # unseen labels are classes of their own
+    actual = np.zeros((rows, width))
+    actual[np.arange(rows), o.truth] = 1.0
+    chosen = np.zeros((rows, width))
+    chosen[np.arange(rows), o.predicted] = 1.0
+    losses = row_log_losses(o.scores, o.truth) if o.probabilistic and known.all() else np.zeros(rows)
+    correct = o.truth == o.predicted
     columns = np.column_stack([np.ones(rows), correct, losses, actual * chosen, chosen, actual])
-    hits, guessed, true = slice(3, 3 + k), slice(3 + k, 3 + 2 * k), slice(3 + 2 * k, 3 + 3 * k)
+    hits, guessed = slice(3, 3 + width), slice(3 + width, 3 + 2 * width)
+    true = slice(3 + 2 * width, 3 + 3 * width)
 
     def f1(sums: Any, _: Any) -> Any:
         tp, both = sums[:, hits], sums[:, guessed] + sums[:, true]
@@ -120,16 +125,6 @@ def _classification(o: Outcomes) -> tuple[Any, dict[str, Statistic]]:
     if o.probabilistic and known.all():
         result["log_loss"] = lambda s, _: s[:, 2] / s[:, 0]
     return columns, result
-
-
-def _losses(o: Outcomes) -> Any:
-    """Each row's log loss, clipped and renormalised as ``score`` does."""
-    import numpy as np
-
-    eps = np.finfo(o.scores.dtype).eps
-    clipped = np.clip(o.scores, eps, 1 - eps)
-    clipped = clipped / clipped.sum(axis=1, keepdims=True)
-    return -np.log(clipped[np.arange(len(o.truth)), o.truth])
 
 
 def _positive_score(o: Outcomes) -> Any:
@@ -196,7 +191,8 @@ def _regression(o: Outcomes) -> tuple[Any, dict[str, Statistic]]:
     def r2(s: Any, _: Any) -> Any:
         total = s[:, 4] - s[:, 3] ** 2 / s[:, 0]  # the weighted sum of squares about the mean
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(total > 0, 1 - s[:, 1] / total, 0.0)
+            # a constant target: 1 for perfect predictions, else 0 (as r_squared)
+            return np.where(total > 0, 1 - s[:, 1] / total, np.where(s[:, 1] == 0, 1.0, 0.0))
 
     return columns, {
         "rmse": lambda s, _: np.sqrt(s[:, 1] / s[:, 0]),

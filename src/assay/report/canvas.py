@@ -9,7 +9,6 @@ never read as mathtext, which would fail to render or change the text.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,10 +30,14 @@ def new_figure(size: tuple[float, float] = SIZE) -> Figure:
     return figure
 
 
-def save(figure: Figure, path: Path) -> None:
-    """Writes ``figure`` as a PNG whose bytes depend on nothing but what was drawn."""
+def png(figure: Figure) -> bytes:
+    """``figure`` as PNG bytes that depend on nothing but what was drawn."""
+    import io
+
+    buffer = io.BytesIO()
     # Without "Software" the PNG holds nothing but pixels: no version, no timestamp.
-    figure.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
 
 
 def text(value: Any) -> str:

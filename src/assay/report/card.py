@@ -7,7 +7,6 @@ model's page (``models/NAME/index.md``), which every card links to.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,6 +31,7 @@ HUMAN_SECTIONS = (
     ("limitations", "Limitations"),
     ("ethical_considerations", "Ethical considerations"),
 )
+NOT_EVALUATED = "Not evaluated"  # the title of a note saying why metrics are missing
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class CardContent:
     """What a card shows besides the version itself: computed once, when it is written."""
 
     card: ModelCard
+    changes: Mapping[str, Any]  # overrides, data and metrics that differ from ``card.before``
     human: Mapping[str, Any]  # the config's ``card`` section when the version was registered
     evaluation: Evaluation | None
     plots: tuple[Plot, ...]
@@ -52,13 +53,14 @@ def card_path(version: ModelVersion) -> str:
 
 def write_card(project: SiteProject, store: Store, card: ModelCard, resamples: int) -> bool:
     """Writes the card of ``card.version`` unless it exists; returns whether it was written."""
-    from assay.report.exports import write_exports
+    from assay.report.exports import export_folder, write_exports
 
     version = card.version
     path = card_path(version)
     assets = path.removesuffix(".md")
     if project.exists(path) and project.exists(Page(path, "").data_path):
         project.keep_tree(assets)
+        project.keep_tree(export_folder(path))
         return False
     content = _content(project, store, card, assets, resamples)
     page = Page(path, _markdown(content, path), _data(content), once=True)
@@ -66,6 +68,17 @@ def write_card(project: SiteProject, store: Store, card: ModelCard, resamples: i
     write_exports(project, content, path)
     project.keep_tree(assets)
     return True
+
+
+def changes(card: ModelCard) -> dict[str, Any]:
+    """The overrides, data and metrics that differ from the version before ``card``'s
+    (empty for a first version); only a card written for the first time needs them."""
+    from assay.registry.diff import diff_versions
+
+    if card.before is None:
+        return {}
+    diff = diff_versions(card.before, card.version)
+    return {k: diff[k] for k in ("overrides", "data", "metrics") if diff[k]}
 
 
 def recorded_config(version: ModelVersion) -> dict[str, Any]:
@@ -77,25 +90,30 @@ def recorded_config(version: ModelVersion) -> dict[str, Any]:
 def _content(project: SiteProject, store: Store, card: ModelCard, assets: str,
              resamples: int) -> CardContent:
     from assay.report.evaluation import evaluate
-    from assay.report.plots import draw_evaluation
+    from assay.report.plots import evaluation_plots
+    from assay.report.site import digest
 
     version = card.version
     config = recorded_config(version)
     human = config.get("card") or {}
     slices = (config.get("evaluate") or {}).get("slices") or []
+    changed = changes(card)
     model, test = stored_model_or_none(store, version), stored_dataset(store, version, "test")
     if model is None or test is None:
         missing = "model" if model is None else "test data"
-        return CardContent(card, human, None, (), f"the {missing} of this version is no longer "
-                                                  "in the store, so nothing could be evaluated")
+        return CardContent(card, changed, human, None, (),
+                           f"the {missing} of this version is no longer in the store, so "
+                           "nothing could be evaluated")
     problem = None
     try:
         evaluation = evaluate(model, test, slices=slices, resamples=resamples)
     except ConfigError as error:  # a slice column the test data lacks: the card says so
         evaluation = evaluate(model, test, resamples=resamples)
         problem = f"per-slice metrics were not computed: {error.problems[0].message}"
-    plots = draw_evaluation(evaluation, project.docs / assets, version.training)
-    return CardContent(card, human, evaluation, tuple(plots), problem)
+    plots = evaluation_plots(evaluation, version.training)
+    for plot in plots:
+        project.draw_if_changed(f"{assets}/{plot.plot.file}", digest(plot.data), plot.render)
+    return CardContent(card, changed, human, evaluation, tuple(p.plot for p in plots), problem)
 
 
 def stored_model_or_none(store: Store, version: ModelVersion) -> Any:
@@ -119,7 +137,7 @@ def _markdown(content: CardContent, path: str) -> str:
 
 def registered(version: ModelVersion) -> str:
     """The registration time in UTC, to the second."""
-    return dt.datetime.fromtimestamp(version.created, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"{md.utc(version.created)} UTC"
 
 
 def _details(content: CardContent) -> str:
@@ -130,9 +148,9 @@ def _details(content: CardContent) -> str:
             ("license", human.get("license") or "not given"),
             ("estimator", version.estimator or "unknown"), ("task", version.task or "unknown"),
             ("previous version", card.previous or "none: this is the first")]
-    changes = [(f"{kind}: {key}", *_pair(change))
-               for kind, found in card.changes.items() for key, change in found.items()]
-    changed = (md.table(["what", "before", "now"], changes) if changes
+    differences = [(f"{kind}: {key}", *_pair(change))
+                   for kind, found in content.changes.items() for key, change in found.items()]
+    changed = (md.table(["what", "before", "now"], differences) if differences
                else "Nothing recorded differs from the previous version." if card.previous
                else "")
     return md.section("Details", md.table(["", ""], rows),
@@ -170,7 +188,7 @@ def _data_section(version: ModelVersion) -> str:
 def _metrics(content: CardContent) -> str:
     evaluation = content.evaluation
     if evaluation is None:
-        return md.section("Metrics", md.note(content.problem or "not evaluated"))
+        return md.section("Metrics", md.note(content.problem or "not evaluated", NOT_EVALUATED))
     rows = [(m.name, md.number(m.value), md.number(m.low), md.number(m.high))
             for m in evaluation.metrics]
     recorded = [(k, md.number(v)) for k, v in sorted(content.card.version.metrics.items())
@@ -191,7 +209,7 @@ def _slices(content: CardContent) -> str:
             for s in evaluation.slices]
     parts = [md.table(["column", "value", "rows", *names], rows)] if rows else []
     if content.problem:
-        parts.append(md.note(content.problem))
+        parts.append(md.note(content.problem, NOT_EVALUATED))
     return md.section("Metrics by slice", *parts)
 
 
@@ -267,9 +285,9 @@ def _exports(path: str) -> str:
     from assay.report.exports import export_folder
     from assay.report.site import relative
 
-    # The exports are copied beside the HTML, not kept in docs/ (MkDocs would read a
-    # README.md as a page), so these are plain HTML links, which MkDocs does not check;
-    # the report's link test does.
+    # The exports are copied beside the HTML by the site's MkDocs hook, not kept in docs/
+    # (MkDocs would read a README.md as a page), so these are plain HTML links, which
+    # MkDocs does not check; the report's link test does.
     folder = relative(path, export_folder(path))
     links = [f'<a href="{folder}/{name}">{label}</a>' for name, label in
              (("model-card.json", "Model Card Toolkit JSON"),

@@ -13,7 +13,6 @@ from typing import Any
 
 from assay.engine.leaderboard import Leaderboard, leaderboard
 from assay.registry import ModelRegistry, ModelVersion, Promotion
-from assay.registry.diff import diff_versions
 from assay.store import Store
 from assay.store.drift_records import DriftRecords
 
@@ -22,13 +21,21 @@ NOT_RECORDED = "not recorded yet"
 
 @dataclass(frozen=True)
 class ModelCard:
-    """Everything one model version's page shows."""
+    """Everything one model version's page shows.
+
+    What changed since ``before`` is not computed here: only a card written for the first
+    time shows it (:func:`assay.report.card.changes`), and every build collects every card.
+    """
 
     version: ModelVersion
     promotions: tuple[Promotion, ...]
-    previous: str | None  # the version before it under the same name
-    changes: Mapping[str, Any]  # overrides, data and metrics that differ from ``previous``
+    before: ModelVersion | None  # the version before it under the same name
     latest_drift: Mapping[str, Any] | None  # the newest check against this version
+
+    @property
+    def previous(self) -> str | None:
+        """The reference of the version before it, if any."""
+        return self.before.ref if self.before is not None else None
 
 
 @dataclass(frozen=True)
@@ -37,7 +44,8 @@ class DriftCheck:
 
     check_id: str
     checked: float
-    model: str
+    model: str  # what was checked against: a version's ref or a data file
+    model_name: str | None  # the registered model ``model`` is a version of; None for a file
     current: str
     rows: int
     drift_share: float
@@ -73,8 +81,12 @@ class SiteData:
 def collect(store: Store, limit: int = 200) -> SiteData:
     """The report's content from ``store`` (the newest ``limit`` runs, sweeps and checks)."""
     registry = ModelRegistry(store.metadata)
-    drift = tuple(_check(row) for row in DriftRecords(store.metadata).checks(limit))
-    models = tuple(_cards(registry, drift))
+    versions: dict[str, list[ModelVersion]] = {}
+    for version in registry.versions():  # by name, then number
+        versions.setdefault(version.name, []).append(version)
+    names = {v.ref: name for name, found in versions.items() for v in found}
+    drift = tuple(_check(row, names) for row in DriftRecords(store.metadata).checks(limit))
+    models = tuple(_cards(registry, versions, drift))
     runs = tuple(RunRecord(row, tuple(store.metadata.tasks(row["id"])),
                            tuple(store.metadata.task_inputs(row["id"])))
                  for row in store.metadata.runs(limit))
@@ -84,24 +96,20 @@ def collect(store: Store, limit: int = 200) -> SiteData:
                     tuple(name for name, found in parts.items() if not found))
 
 
-def _cards(registry: ModelRegistry, drift: Sequence[DriftCheck]) -> list[ModelCard]:
+def _cards(registry: ModelRegistry, versions: Mapping[str, Sequence[ModelVersion]],
+           drift: Sequence[DriftCheck]) -> list[ModelCard]:
     cards = []
-    for name in registry.names():
-        versions = registry.versions(name)
-        for index, version in enumerate(versions):
-            before = versions[index - 1] if index else None
-            changes = {}
-            if before is not None:
-                diff = diff_versions(before, version)
-                changes = {k: diff[k] for k in ("overrides", "data", "metrics") if diff[k]}
+    for name, found in versions.items():
+        for index, version in enumerate(found):
             checks = [c for c in drift if c.model == version.ref]
             cards.append(ModelCard(
                 version, tuple(registry.promotions(name, version.version)),
-                before.ref if before else None, changes,
+                found[index - 1] if index else None,
                 max(checks, key=lambda c: c.checked).result if checks else None))
     return cards
 
 
-def _check(row: Mapping[str, Any]) -> DriftCheck:
-    return DriftCheck(row["id"], row["checked"], row["model"], row["current"], row["rows"],
-                      row["drift_share"], bool(row["drifted"]), row["result"])
+def _check(row: Mapping[str, Any], names: Mapping[str, str]) -> DriftCheck:
+    return DriftCheck(row["id"], row["checked"], row["model"], names.get(row["model"]),
+                      row["current"], row["rows"], row["drift_share"], bool(row["drifted"]),
+                      row["result"])

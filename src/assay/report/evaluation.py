@@ -21,7 +21,7 @@ from assay.errors import ConfigError, Problem, did_you_mean, one_of
 from assay.report.bootstrap import Outcomes, intervals
 from assay.report.curves import classification_curves, regression_curves
 from assay.report.importance import permutation_importance
-from assay.steps.metrics import _index_of, score
+from assay.steps.metrics import encode_labels, index_of, score
 
 HEADLINE = {"classification": ("accuracy", "f1", "roc_auc", "log_loss"), "regression": ("rmse", "mae", "r2")}
 """Metrics shown with intervals, where they apply; ``f1`` means ``f1_macro`` for more than two classes."""
@@ -174,7 +174,7 @@ def _predict(model: Any, data: Dataset) -> tuple[Any, Outcomes]:
     elif hasattr(model, "decision_function"):
         scores = np.asarray(model.decision_function(features))
         stored.decision_function = lambda rows: scores[rows]
-    outcomes = Outcomes(_index_of(classes, labels), _index_of(classes, predicted), scores,
+    outcomes = Outcomes(encode_labels(classes, labels), index_of(classes, predicted), scores,
                         probabilistic, len(classes))
     return stored, outcomes
 

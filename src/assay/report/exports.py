@@ -1,8 +1,8 @@
 """A card's exports: Model Card Toolkit-style JSON and a Hugging Face-style README.
 
 Both are written next to the site's pages under ``exports/models/NAME/vN/`` (outside
-``docs/``, so MkDocs does not read the README as a page) and copied into the built site.
-Like the card, they are written once.
+``docs/``, so MkDocs does not read the README as a page); the site's MkDocs hook copies
+them into the built site. Like the card, they are written once.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from assay.report.site import EXPORTS
+
 if TYPE_CHECKING:
     from assay.report.card import CardContent
     from assay.report.site import SiteProject
 
-EXPORTS = "exports"
 MCT_SCHEMA = "0.0.2"  # the Model Card Toolkit schema version the JSON follows
 _HF_TASKS = {"classification": "tabular-classification", "regression": "tabular-regression"}
 
@@ -27,14 +28,10 @@ def export_folder(card_page: str) -> str:
 
 
 def write_exports(project: SiteProject, content: CardContent, card_page: str) -> None:
-    """Writes both exports of a card (never over existing ones)."""
-    folder = project.root / export_folder(card_page)
-    files = {"model-card.json": json.dumps(model_card_json(content), indent=1) + "\n",
-             "README.md": huggingface_readme(content)}
-    for name, text in files.items():
-        if not (folder / name).exists():
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / name).write_text(text)
+    """Writes both exports of a card (with the card, so once)."""
+    folder = export_folder(card_page)
+    project.write_text(f"{folder}/model-card.json", json.dumps(model_card_json(content), indent=1) + "\n")
+    project.write_text(f"{folder}/README.md", huggingface_readme(content))
 
 
 def model_card_json(content: CardContent) -> dict[str, Any]:
@@ -89,6 +86,8 @@ def model_card_json(content: CardContent) -> dict[str, Any]:
 
 def huggingface_readme(content: CardContent) -> str:
     """A Hugging Face model README: YAML metadata with ``model-index``, then the card."""
+    from assay.report.card import registered
+
     version, human = content.card.version, content.human
     task = _HF_TASKS.get(version.task or "", "tabular-classification")
     test = next((d for d in version.datasets if d.role == "test"), None)
@@ -103,7 +102,7 @@ def huggingface_readme(content: CardContent) -> str:
         metadata["license"] = str(human["license"])
     metadata["model-index"] = [{"name": version.name, "results": results}]
     sections = [f"# {version.name} v{version.version}", "",
-                f"{version.estimator or 'Model'}, registered {_registered(content)}.", ""]
+                f"{version.estimator or 'Model'}, registered {registered(version)}.", ""]
     for title, key in (("Intended use", "intended_use"), ("Out-of-scope use", "out_of_scope"),
                        ("Limitations", "limitations"),
                        ("Ethical considerations", "ethical_considerations")):
@@ -112,17 +111,11 @@ def huggingface_readme(content: CardContent) -> str:
     return f"---\n{front}---\n\n" + "\n".join(sections)
 
 
-def _registered(content: CardContent) -> str:
-    from assay.report.card import registered
-
-    return registered(content.card.version)
-
-
 def _diff_text(content: CardContent) -> str:
     card = content.card
     if card.previous is None:
         return "first version"
-    changed = [f"{kind} {key}" for kind, found in card.changes.items() for key in found]
+    changed = [f"{kind} {key}" for kind, found in content.changes.items() for key in found]
     return f"since {card.previous}: " + (", ".join(changed) or "nothing recorded differs")
 
 

@@ -10,6 +10,7 @@ value into Markdown any other way.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -79,6 +80,16 @@ def missing(what: str) -> str:
     return f'!!! warning "Missing"\n    {text(what)}\n'
 
 
-def note(what: str) -> str:
-    """A visible note (for parts the store has nothing for yet)."""
-    return f'!!! note "Not recorded yet"\n    {text(what)}\n'
+def note(what: str, title: str = "Not recorded yet") -> str:
+    """A visible note: by default for parts the store has nothing for yet.
+
+    Args:
+        what: The note's text (written as text).
+        title: The admonition's title.
+    """
+    return f'!!! note "{text(title)}"\n    {text(what)}\n'
+
+
+def utc(timestamp: float) -> str:
+    """A Unix time as ``YYYY-mm-dd HH:MM:SS`` in UTC (pages say UTC in their headings)."""
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")

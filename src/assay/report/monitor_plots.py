@@ -1,15 +1,15 @@
 """Plots of drift checks and sweeps: column histograms, the drift timeline, parameters
-against the objective. Drawn like every report plot (see :mod:`assay.report.canvas`).
+against the objective. Drawn like every report plot (see :mod:`assay.report.canvas`), each
+returned as PNG bytes for the caller to write.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assay.report.canvas import is_number, new_figure, save, text, xticks
+from assay.report.canvas import is_number, new_figure, png, text, xticks
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -19,9 +19,8 @@ MAX_PARAMS = 12  # subplots per sweep plot
 HISTOGRAM_BINS = 25  # a numeric profile's quantile bins are merged down to at most this many
 
 
-def draw_histograms(column: str, reference: Mapping[str, Any], current: Mapping[str, Any],
-                    path: Path) -> None:
-    """Draws a column's reference and current profiles as shares of rows, one over the other.
+def draw_histograms(column: str, reference: Mapping[str, Any], current: Mapping[str, Any]) -> bytes:
+    """A column's reference and current profiles as shares of rows, one over the other (PNG).
 
     A profile is a dict as ``assay.monitor.profile.histogram`` or a profile's ``to_json``
     gives it: ``{"kind": "numeric", "edges", "counts"}`` (counts has an open bin at each
@@ -44,11 +43,11 @@ def draw_histograms(column: str, reference: Mapping[str, Any], current: Mapping[
         ax.set_ylabel("share of rows")
     ax.legend()
     ax.set_title(text(column))
-    save(figure, path)
+    return png(figure)
 
 
-def draw_timeline(points: Sequence[tuple[float, float]], threshold: float, path: Path) -> None:
-    """Draws the drift share of each check over time (``(unix time, share)`` points)."""
+def draw_timeline(points: Sequence[tuple[float, float]], threshold: float) -> bytes:
+    """The drift share of each check over time (``(unix time, share)`` points), as PNG."""
     from datetime import UTC, datetime
 
     from matplotlib import dates
@@ -76,17 +75,19 @@ def draw_timeline(points: Sequence[tuple[float, float]], threshold: float, path:
     ax.set_xlabel("check time (UTC)")
     ax.set_ylabel("share of drifted columns")
     ax.legend()
-    save(figure, path)
+    return png(figure)
 
 
-def draw_sweep(rows: Sequence[Mapping[str, Any]], objective: str, path: Path) -> None:
-    """Draws each parameter of a sweep against the objective, one subplot per parameter.
+def draw_sweep(rows: Sequence[Mapping[str, Any]], objective: str) -> bytes:
+    """Each parameter of a sweep against the objective, one subplot per parameter (PNG).
 
     Args:
         rows: One per trial: ``{"params": {name: value}, "value": float | None}``; trials
             without a value (failed, pruned) are counted but not drawn.
         objective: The objective's name, for the y axis.
-        path: The PNG file to write.
+
+    Returns:
+        The PNG's bytes.
     """
     names = list(dict.fromkeys(n for row in rows for n in row.get("params", {})))[:MAX_PARAMS]
     finished = [r for r in rows if is_number(r.get("value")) and math.isfinite(r["value"])]
@@ -104,7 +105,7 @@ def draw_sweep(rows: Sequence[Mapping[str, Any]], objective: str, path: Path) ->
     if not names:
         axes[0].text(0.5, 0.5, "no trials with parameters", transform=axes[0].transAxes, ha="center")
     figure.suptitle(f"{len(finished)} of {len(rows)} trials finished")
-    save(figure, path)
+    return png(figure)
 
 
 def _numeric_profile(ax: Axes, name: str, profile: Mapping[str, Any]) -> None:

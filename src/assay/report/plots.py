@@ -1,22 +1,18 @@
-"""The model card's plots, and (from :mod:`assay.report.monitor_plots`) those of drift
-checks and sweeps; all drawn by :mod:`assay.report.canvas`, byte-identical for identical input.
+"""The model card's plots, drawn by :mod:`assay.report.canvas`: byte-identical for identical
+input. Drift and sweep plots are in :mod:`assay.report.monitor_plots`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assay.report.canvas import is_number, new_figure, save, text, xticks
+from assay.report.canvas import is_number, new_figure, png, text, xticks
 from assay.report.evaluation import Evaluation
-from assay.report.monitor_plots import draw_histograms, draw_sweep, draw_timeline
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-__all__ = ["Plot", "draw_evaluation", "draw_histograms", "draw_sweep", "draw_timeline"]
 
 TOP_FEATURES = 20
 
@@ -36,18 +32,39 @@ class Plot:
     file: str
 
 
-def draw_evaluation(evaluation: Evaluation, out_dir: Path,
-                    training: Mapping[str, Any] | None = None) -> list[Plot]:
-    """Draws every plot that applies to ``evaluation`` into ``out_dir``.
+@dataclass(frozen=True)
+class CardPlot:
+    """A model card plot to draw: which one, from what, and how.
+
+    Attributes:
+        plot: The image it becomes.
+        data: What it is drawn from (plain data, so a hash of it identifies the plot).
+        draw: Draws ``data`` on a figure.
+    """
+
+    plot: Plot
+    data: Any
+    draw: Callable[[Figure, Any], None]
+
+    def render(self) -> bytes:
+        """The plot as PNG bytes, titled."""
+        figure = new_figure()
+        self.draw(figure, self.data)
+        figure.suptitle(self.plot.title)
+        return png(figure)
+
+
+def evaluation_plots(evaluation: Evaluation,
+                     training: Mapping[str, Any] | None = None) -> list[CardPlot]:
+    """Every plot that applies to ``evaluation``, not drawn yet.
 
     Args:
         evaluation: What :func:`assay.report.evaluation.evaluate` computed.
-        out_dir: Folder for the PNG files (created if missing).
         training: A torch model's training record: ``{"history": [{"epoch": 1,
             "train_loss": ...}, ...], "best_epoch": ...}``, or a mapping of per-epoch lists.
 
     Returns:
-        The plots written, in a fixed order (curves, training, importance).
+        The plots with data to draw, in a fixed order (curves, training, importance).
     """
     curves = evaluation.curves
     jobs: list[tuple[str, str, Callable[[Figure, Any], None], Any]] = [
@@ -61,17 +78,8 @@ def draw_evaluation(evaluation: Evaluation, out_dir: Path,
         ("training", "Training curves", _training, _training_series(training)),
         ("importance", "Permutation feature importance", _importance, evaluation.importance),
     ]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    plots = []
-    for name, title, draw, data in jobs:
-        if not data:
-            continue
-        figure = new_figure()
-        draw(figure, data)
-        figure.suptitle(title)
-        save(figure, out_dir / f"{name}.png")
-        plots.append(Plot(name, title, f"{name}.png"))
-    return plots
+    return [CardPlot(Plot(name, title, f"{name}.png"), data, draw)
+            for name, title, draw, data in jobs if data]
 
 
 def _roc(figure: Figure, data: Mapping[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 
@@ -14,6 +15,7 @@ def serve(store: Store, out: Path, port: int, resamples: int = 1000,
 
     MkDocs' server watches ``docs/`` and rebuilds (and reloads open pages) when a page
     changes; a thread here regenerates the pages whenever the store's database is written.
+    The site's MkDocs hook copies the exports into what is served, as in a build.
     """
     from mkdocs.commands.serve import serve as mkdocs_serve
 
@@ -21,7 +23,7 @@ def serve(store: Store, out: Path, port: int, resamples: int = 1000,
 
     generate(store, out, resamples)
     stop = threading.Event()
-    watcher = threading.Thread(target=_follow, args=(store, out, resamples, poll_s, stop),
+    watcher = threading.Thread(target=_follow, args=(store.root, out, resamples, poll_s, stop),
                                daemon=True, name="assay-report-watch")
     watcher.start()
     try:
@@ -30,15 +32,28 @@ def serve(store: Store, out: Path, port: int, resamples: int = 1000,
         stop.set()
 
 
-def _follow(store: Store, out: Path, resamples: int, poll_s: float, stop: threading.Event) -> None:
+def _follow(root: Path, out: Path, resamples: int, poll_s: float, stop: threading.Event) -> None:
+    """Regenerates the pages whenever the store at ``root`` changes, until ``stop`` is set.
+
+    A failed regeneration is reported and the next change tried again: the server keeps
+    showing the last pages that were generated.
+    """
     from assay.report.build import generate
 
-    seen = _stamp(store)
-    while not stop.wait(poll_s):
-        now = _stamp(store)
-        if now != seen:
+    store = Store(root)  # its own connection: SQLite connections stay in their thread
+    try:
+        seen = _stamp(store)
+        while not stop.wait(poll_s):
+            now = _stamp(store)
+            if now == seen:
+                continue
             seen = now
-            generate(Store(store.root), out, resamples)  # its own connection: another thread
+            try:
+                generate(store, out, resamples)
+            except Exception as error:  # the watcher must outlive one bad regeneration
+                print(f"assay: rebuild failed: {error}", file=sys.stderr, flush=True)
+    finally:
+        store.close()
 
 
 def _stamp(store: Store) -> tuple[float, ...]:

@@ -8,7 +8,7 @@ from assay.artifacts import Dataset, Metrics, Model
 from assay.catalog import Interval, Target, step
 from assay.steps.instantiate import build
 from assay.steps.metrics import score, summarise
-from assay.steps.train import check_task, fit
+from assay.steps.train import check_task, fit, needs_gpu
 
 
 @step(outputs={"metrics": Metrics})
@@ -17,7 +17,8 @@ def evaluate_model(model: Model, data: Dataset) -> Metrics:
     return Metrics(score(model, data.features, data.labels, data.task))
 
 
-@step(outputs={"metrics": Metrics})
+# Each fold fits the same estimator as train_model does, so it needs the same device.
+@step(outputs={"metrics": Metrics}, resources=needs_gpu)
 def cross_validate_fold(
     data: Dataset,
     *,

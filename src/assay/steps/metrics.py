@@ -34,13 +34,16 @@ def _classification(model: Any, features: Any, labels: Any) -> dict[str, Any]:
     classes = np.asarray(model.classes_)
     truth = np.asarray(labels)
     predicted = np.asarray(model.predict(features))
-    true_index = _index_of(classes, truth)
-    matrix = _confusion(true_index, _index_of(classes, predicted), len(classes))
+    true_index = encode_labels(classes, truth)
+    known = true_index < len(classes)
+    width = max(len(classes), int(true_index.max(initial=-1)) + 1)  # unseen labels too
+    matrix = _confusion(true_index, index_of(classes, predicted), width)
     result: dict[str, Any] = {"accuracy": float(np.mean(predicted == truth))}
     precision, recall, f1 = _per_class(matrix)
     if len(classes) == 2:
         result.update(precision=precision[1], recall=recall[1], f1=f1[1])
-    # Like scikit-learn, macro averages cover the classes that occur in truth or predictions.
+    # Like scikit-learn, macro averages cover the classes that occur in truth or predictions,
+    # labels the model never saw included (with nothing predicted, they score 0).
     seen = (matrix.sum(axis=0) + matrix.sum(axis=1)) > 0
     result.update(
         precision_macro=float(np.mean(np.asarray(precision)[seen])),
@@ -49,22 +52,26 @@ def _classification(model: Any, features: Any, labels: Any) -> dict[str, Any]:
     )
     probabilities = model.predict_proba(features) if hasattr(model, "predict_proba") else None
     scores = probabilities if probabilities is not None else _decision(model, features)
-    present = np.unique(true_index[true_index >= 0])
-    if scores is not None and len(present) == len(classes) and (true_index >= 0).all():
+    present = np.unique(true_index[known])
+    if scores is not None and len(present) == len(classes) and known.all():
         result["roc_auc"] = _roc_auc(true_index, scores, len(classes))
-    if probabilities is not None and (true_index >= 0).all():
-        eps = np.finfo(probabilities.dtype).eps
-        clipped = np.clip(probabilities, eps, 1 - eps)
-        clipped = clipped / clipped.sum(axis=1, keepdims=True)
-        chosen = clipped[np.arange(len(true_index)), true_index]
-        result["log_loss"] = float(-np.mean(np.log(chosen)))
-    result["confusion_matrix"] = matrix.tolist()
+    if probabilities is not None and known.all():
+        result["log_loss"] = float(np.mean(row_log_losses(probabilities, true_index)))
+    result["confusion_matrix"] = matrix[:len(classes), :len(classes)].tolist()
     result["labels"] = [c.item() if hasattr(c, "item") else c for c in classes]
     return result
 
 
-def _index_of(classes: Any, values: Any) -> Any:
-    """Position of each value in ``classes`` (-1 for a label the model never saw)."""
+def index_of(classes: Any, values: Any) -> Any:
+    """Position of each value in ``classes`` (-1 for a label the model never saw).
+
+    Args:
+        classes: The model's sorted ``classes_``.
+        values: Labels to look up.
+
+    Returns:
+        An integer array of positions, -1 where a value is not a class.
+    """
     import numpy as np
 
     positions = np.searchsorted(classes, values)
@@ -72,11 +79,47 @@ def _index_of(classes: Any, values: Any) -> Any:
     return np.where(classes[positions] == values, positions, -1)
 
 
+def encode_labels(classes: Any, values: Any) -> Any:
+    """Each value's position in ``classes``; a label the model never saw gets a position
+    after them (``len(classes)``, then one more per further distinct unseen label).
+
+    Unseen labels stay classes of their own, which no prediction can hit, the way
+    scikit-learn counts them in precision, recall and their macro averages.
+    """
+    import numpy as np
+
+    positions = index_of(classes, values)
+    unseen = positions < 0
+    if unseen.any():
+        _, ids = np.unique(np.asarray(values)[unseen], return_inverse=True)
+        positions = positions.copy()
+        positions[unseen] = len(classes) + ids
+    return positions
+
+
+def row_log_losses(probabilities: Any, true_index: Any) -> Any:
+    """Each row's log loss: probabilities clipped away from 0 and 1 and renormalised,
+    as scikit-learn's ``log_loss`` does, so their mean is its value.
+
+    Args:
+        probabilities: ``(rows, classes)`` predicted probabilities.
+        true_index: Each row's class position (every one known, none -1).
+
+    Returns:
+        A float array with one loss per row.
+    """
+    import numpy as np
+
+    eps = np.finfo(probabilities.dtype).eps
+    clipped = np.clip(probabilities, eps, 1 - eps)
+    clipped = clipped / clipped.sum(axis=1, keepdims=True)
+    return -np.log(clipped[np.arange(len(true_index)), true_index])
+
+
 def _confusion(true_index: Any, predicted_index: Any, n_classes: int) -> Any:
     import numpy as np
 
-    known = true_index >= 0
-    cells = true_index[known] * n_classes + predicted_index[known]
+    cells = true_index * n_classes + predicted_index
     return np.bincount(cells, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 
@@ -120,8 +163,16 @@ def _regression(predicted: Any, labels: Any) -> dict[str, Any]:
     return {
         "rmse": math.sqrt(float(np.mean(error**2))),
         "mae": float(np.mean(np.abs(error))),
-        "r2": 1.0 - float((error**2).sum()) / total if total > 0 else 0.0,
+        "r2": r_squared(float((error**2).sum()), total),
     }
+
+
+def r_squared(squared_error: float, total: float) -> float:
+    """R² from the sums of squares; for a constant target scikit-learn's convention:
+    1 for perfect predictions, else 0."""
+    if total > 0:
+        return 1.0 - squared_error / total
+    return 1.0 if squared_error == 0 else 0.0
 
 
 def summarise(folds: list[dict[str, Any]]) -> dict[str, Any]:

@@ -3,9 +3,11 @@ check usable as a step of any pipeline."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from assay.artifacts import Dataset, Metrics, Model
 from assay.catalog import step
-from assay.config.schema import DRIFT_SHARE
+from assay.config.schema import DRIFT_SHARE, MIN_ROWS
 
 REFERENCE_SAMPLE = 5000
 """Raw values kept per numeric column: Kolmogorov-Smirnov against a reference is exact
@@ -17,25 +19,31 @@ def profile_data(data: Dataset, model: Model) -> Metrics:
     """The reference profile of ``data`` and of ``model``'s predictions on it: per column,
     histograms on fixed bin edges, category counts, moments, missing values and a
     bounded sample."""
-    from assay.monitor.profiling import reference_profile, to_json
     from assay.monitor.scoring import Scorer, prediction_frame
 
-    features = [str(c) for c in data.frame.columns if c != data.target]
-    scorer = Scorer(lambda: model, features, data.target, data.task)
+    scorer = Scorer(lambda: model, _features(data), data.target, data.task)
     scored, _ = prediction_frame(data.frame, scorer)
-    return Metrics({"rows": len(data.frame), "target": data.target, "task": data.task,
-                    "features": features,
-                    "columns": to_json(reference_profile(scored, sample=REFERENCE_SAMPLE))})
+    return _profile_metrics(data, scored)
 
 
 @step(outputs={"profile": Metrics})
 def profile_dataset(data: Dataset) -> Metrics:
     """The reference profile of ``data`` alone (no model): for drift checks in a pipeline."""
+    return _profile_metrics(data, data.frame)
+
+
+def _features(data: Dataset) -> list[str]:
+    return [str(c) for c in data.frame.columns if c != data.target]
+
+
+def _profile_metrics(data: Dataset, frame: Any) -> Metrics:
+    """What a profile step stores: ``frame``'s profile (``data`` itself, or with the
+    predictions added) and what ``data`` is."""
     from assay.monitor.profiling import reference_profile, to_json
 
     return Metrics({"rows": len(data.frame), "target": data.target, "task": data.task,
-                    "features": [str(c) for c in data.frame.columns if c != data.target],
-                    "columns": to_json(reference_profile(data.frame, sample=REFERENCE_SAMPLE))})
+                    "features": _features(data),
+                    "columns": to_json(reference_profile(frame, sample=REFERENCE_SAMPLE))})
 
 
 @step(outputs={"drift": Metrics}, name="check_drift")
@@ -45,7 +53,7 @@ def check_drift_step(
     *,
     drift_share: float = DRIFT_SHARE,
     correction: str | None = None,
-    min_rows: int = 30,
+    min_rows: int = MIN_ROWS,
 ) -> Metrics:
     """Drift of ``current`` against a ``reference`` profile (a ``profile_data`` output):
     per column the test, its value, the threshold and the verdict, and the dataset's."""

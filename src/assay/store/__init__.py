@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from assay.errors import MissingStoreError, Problem
 from assay.store.artifacts import ArtifactStore, Manifest, OutputRecord
 from assay.store.files import FileHasher
 from assay.store.metadata import MetadataStore, TaskRecord
@@ -24,6 +25,21 @@ class Store:
         self.artifacts = ArtifactStore(self.root)
         self.metadata = MetadataStore(self.root / "assay.db")
         self.hash_file = FileHasher(self.metadata)
+
+    @classmethod
+    def existing(cls, root: str | Path) -> Store:
+        """The store an ``assay run`` wrote under ``root``; never creates one.
+
+        Raises:
+            MissingStoreError: when ``root`` holds no ``assay.db``.
+        """
+        if not (Path(root) / "assay.db").is_file():
+            raise MissingStoreError(Problem(
+                f"no assay store at {root}",
+                key="--store",
+                expected="a directory an `assay run` has written (it holds assay.db)",
+                hint="run `assay run` first, or pass --store DIR"))
+        return cls(root)
 
     def logs_dir(self, run_id: str) -> Path:
         """Where the task logs of one run are written."""

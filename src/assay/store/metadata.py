@@ -220,18 +220,33 @@ class MetadataStore:
 
     @property
     def connection(self) -> sqlite3.Connection:
-        """The connection, opened and migrated on first use."""
+        """The connection, opened and migrated on first use.
+
+        Raises:
+            StoreError: when the file is not an SQLite database assay can use.
+        """
         if self._connection is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(
-                self.path, timeout=self.busy_timeout_s, isolation_level=None
-            )
+            try:
+                self._connection = self._open()
+            except sqlite3.DatabaseError as error:
+                raise StoreError(
+                    f"{self.path} is not an assay store ({error})",
+                    hint="point at the directory an `assay run` wrote, or move "
+                         f"{self.path.name} aside to start an empty store") from error
+        return self._connection
+
+    def _open(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
+        try:
             connection.row_factory = sqlite3.Row
-            self._connection = connection
             self._retry(lambda: connection.execute("PRAGMA journal_mode=WAL"))
             connection.execute("PRAGMA synchronous=NORMAL")
             self._migrate(connection)
-        return self._connection
+        except BaseException:
+            connection.close()  # a half-opened store must not be reused by the next call
+            raise
+        return connection
 
     def close(self) -> None:
         """Closes the connection (reopened on next use)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import torch
@@ -11,7 +12,6 @@ from assay.errors import ConfigError, Problem
 log = logging.getLogger("assay.torch")
 
 PRECISIONS = ("32", "bf16", "16-mixed")
-_said_cpu_fallback: list[bool] = []
 
 
 def resolve_device(device: str) -> torch.device:
@@ -24,9 +24,7 @@ def resolve_device(device: str) -> torch.device:
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        if not _said_cpu_fallback:
-            log.warning("device auto: no GPU on this worker, training on the CPU")
-            _said_cpu_fallback.append(True)
+        _warn_once("device auto: no GPU on this worker, training on the CPU")
         return torch.device("cpu")
     try:
         chosen = torch.device(name)
@@ -49,7 +47,8 @@ def resolve_device(device: str) -> torch.device:
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype for ``precision``; None for full precision.
 
-    Mixed precision runs on CUDA only; on the CPU it falls back to 32-bit (said once).
+    Mixed precision runs on CUDA only; on the CPU it falls back to 32-bit (said once
+    per process).
     """
     value = str(precision)
     if value not in PRECISIONS:
@@ -58,6 +57,12 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     if value == "32":
         return None
     if device.type != "cuda":
-        log.warning("precision %s needs CUDA; training in 32-bit on the %s", value, device.type)
+        _warn_once(f"precision {value} needs CUDA; training in 32-bit on the {device.type}")
         return None
     return torch.bfloat16 if value == "bf16" else torch.float16
+
+
+@functools.cache
+def _warn_once(message: str) -> None:
+    """Logs ``message`` the first time only: a search fitting many models says it once."""
+    log.warning(message)

@@ -46,7 +46,7 @@ class _TorchEstimator(BaseEstimator):  # type: ignore[misc]
         from assay.torch.trainer import TrainSettings
 
         return TrainSettings(
-            optimizer=dict(self.optimizer or {"_target_": "torch.optim.AdamW"}), lr=self.lr,
+            optimizer=dict(self.optimizer) if self.optimizer else None, lr=self.lr,
             scheduler=dict(self.scheduler) if self.scheduler else None,
             batch_size=int(self.batch_size), epochs=int(self.epochs),
             patience=None if self.patience is None else int(self.patience),
@@ -62,14 +62,13 @@ class _TorchEstimator(BaseEstimator):  # type: ignore[misc]
         targets = self._encode(np.asarray(y))
         self.n_features_in_ = features.shape[1]
         self._n_out = len(self.classes_) if self._classification else 1
-        import torch
-
-        torch.manual_seed(int(self.seed))  # the initial weights come from the seed too
-        self.module_ = self._network(self.n_features_in_, self._n_out)
         scratch = task_scratch_dir()
         trainer = Trainer(self._settings(), self._classification,
                           scratch / "torch" if scratch is not None else None)
-        result = trainer.fit(self.module_, features, targets)
+        # The trainer builds the network after seeding, so the seed sets the initial weights.
+        result = trainer.fit(lambda: self._network(self.n_features_in_, self._n_out), features,
+                             targets)
+        self.module_ = result.module
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
         self.resumed_from_epoch_ = result.resumed_from_epoch
@@ -179,7 +178,8 @@ class MLPClassifier(_MLP, _Classifier):
         activation: relu, gelu, tanh, silu or leaky_relu.
         dropout: Dropout after each hidden layer (0 for none).
         batch_norm: Batch normalisation before each activation.
-        optimizer: ``{_target_: torch.optim.AdamW, weight_decay: ...}`` (lr is separate).
+        optimizer: ``{_target_: torch.optim.AdamW, weight_decay: ...}`` (lr is separate;
+            None: AdamW with its defaults).
         lr: Learning rate.
         scheduler: A ``torch.optim.lr_scheduler`` config stepped once per epoch, or None.
         batch_size: Rows per gradient step.
@@ -201,7 +201,7 @@ class MLPRegressor(_MLP, _Regressor):
 class _AnyModule:
     """Any module's parameters (mixed in first, like :class:`_MLP`)."""
 
-    module: Mapping[str, Any]
+    module: Mapping[str, Any] | None
 
     def __init__(self, module: Mapping[str, Any] | None = None,
                  optimizer: Mapping[str, Any] | None = None, lr: float = 1e-3,

@@ -6,8 +6,9 @@ plan on the configured executor, and hand each job to Hydra's ``run_job`` as soo
 its nodes are done, so every job keeps Hydra's output directory, ``.hydra/`` files,
 job number and ``JobReturn`` (whose value is the job's metrics).
 
-Any other task function: one Dask task per job, each calling Hydra's ``run_job`` in
-a worker, as Hydra's own process-based launchers do.
+Any other task function: every job composed here first (sharing bases, as pipeline
+jobs do), then one Dask task per job calling Hydra's ``run_job`` in a worker, as Hydra's
+own process-based launchers do.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf
 
 if TYPE_CHECKING:
     from assay.engine.sweep import EarlyExecutor, JobResult, SweepJob
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 
 PROJECT_ATTRIBUTE = "assay_project"
 """Set on the ``assay run`` task function: its jobs are assay pipelines of this project."""
+SWEEP_CONFIGS_ATTRIBUTE = "assay_sweep_configs"
+"""A list the ``assay run`` task function may carry: each batch's sweep config is added to
+it, so the command can read settings (such as ``report``) after the launcher returns."""
 
 
 def launch(launcher: AssayLauncher, job_overrides: Sequence[Sequence[str]],
@@ -48,60 +52,55 @@ def launch(launcher: AssayLauncher, job_overrides: Sequence[Sequence[str]],
     if project is None:
         return _launch_task_functions(launcher, job_overrides, initial_job_idx)
     from assay.engine.sweep import SweepJob
-    from hydra_plugins.assay_launcher.compose import JobComposer
 
-    early = _start_cluster_early(launcher.config)
-    try:
-        composer = JobComposer(launcher.hydra_context, launcher.config)
-        jobs = [SweepJob(initial_job_idx + index, tuple(o),
-                         composer.compose(initial_job_idx + index, o))
-                for index, o in enumerate(job_overrides)]
-        return _launch_pipelines(launcher, project, jobs, early)
-    except BaseException:
-        if early is not None:
-            early.discard()
-        raise
+    _check_sweeper_direction(launcher.config)  # before any job is composed or compiled
+    getattr(launcher.task_function, SWEEP_CONFIGS_ATTRIBUTE, []).append(launcher.config)
+    _start_worker_server_early(launcher.config)
+    composer = launcher.composer()
+    jobs = [SweepJob(initial_job_idx + index, tuple(o),
+                     composer.compose(initial_job_idx + index, o))
+            for index, o in enumerate(job_overrides)]
+    return _launch_pipelines(launcher, project, jobs)
 
 
-def _start_cluster_early(config: DictConfig) -> EarlyExecutor | None:
-    """An embedded LocalCluster starts while the jobs are composed and compiled."""
-    from assay.engine.sweep import EarlyExecutor, sweep_executor_settings
-    from assay.executor.distributed import start_worker_server
+def _start_worker_server_early(config: DictConfig) -> None:
+    """An embedded LocalCluster's workers import their libraries while the jobs compile.
+
+    Only the forkserver starts here; the cluster itself waits until some job has a
+    node to run (a fully cached sweep needs none).
+    """
+    from assay.executor.worker_server import start_worker_server
 
     if OmegaConf.select(config, "executor.kind", default=None) != "local":
-        return None
+        return
     start_worker_server()
     # Importing Dask set its loggers to INFO (it does when the root logger has handlers);
     # Hydra's logging config, applied again, keeps cluster chatter out of the job list.
     configure_log(config.hydra.hydra_logging, config.hydra.verbose)
-    try:
-        settings = sweep_executor_settings(config)
-    except Exception:  # an invalid executor config is reported with the jobs' problems
-        return None
-    return EarlyExecutor(settings)
-
-
-def _job_config(hydra_context: HydraContext, config: DictConfig, num: int,
-                overrides: Sequence[str]) -> DictConfig:
-    """A job's composed config with its number set, as Hydra's basic launcher makes it."""
-    sweep_config = hydra_context.config_loader.load_sweep_config(config, list(overrides))
-    with open_dict(sweep_config):
-        sweep_config.hydra.job.id = num
-        sweep_config.hydra.job.num = num
-    return sweep_config
 
 
 # ---------------------------------------------------------------------- assay pipelines
 
 
-def _launch_pipelines(launcher: AssayLauncher, project: Any, jobs: list[SweepJob],
-                      early: EarlyExecutor | None) -> list[JobReturn]:
+def _launch_pipelines(launcher: AssayLauncher, project: Any,
+                      jobs: list[SweepJob]) -> list[JobReturn]:
+    from assay.engine.sweep import EarlyExecutor
+
+    early = EarlyExecutor()  # started by the first job found to have work
+    try:
+        return _run_pipelines(launcher, project, jobs, early)
+    finally:
+        early.discard()  # unless the sweep took it
+
+
+def _run_pipelines(launcher: AssayLauncher, project: Any, jobs: list[SweepJob],
+                   early: EarlyExecutor) -> list[JobReturn]:
     from assay.cli.sweep_summary import print_leaderboard, print_sweep_plan
     from assay.engine.leaderboard import leaderboard, record_batch
     from assay.engine.sweep import execute_sweep, prepare_sweep
 
-    sweep = prepare_sweep(jobs, project)  # every job checked before any job runs
-    _check_sweeper_direction(launcher.config, sweep.direction)
+    # Every job is checked before any job runs.
+    sweep = prepare_sweep(jobs, project, on_work=early.start)
     print_sweep_plan(sweep)
     returns: dict[int, JobReturn] = {}
     output_dirs = {index: _output_dir(job.cfg) for index, job in enumerate(jobs)}
@@ -110,14 +109,9 @@ def _launch_pipelines(launcher: AssayLauncher, project: Any, jobs: list[SweepJob
     def done(index: int, result: JobResult) -> None:
         returns[index] = _finish_job(launcher, result, output_dirs[index], wants_float)
 
-    executor = None
-    if early is not None:
-        if sweep.to_run:
-            executor = early.take(sweep.executor)  # closes it when the settings differ
-        else:
-            early.discard()
     report = execute_sweep(
-        sweep, done, output_dirs=output_dirs, executor=executor,
+        sweep, done, output_dirs=output_dirs,
+        ready=lambda: early.take(sweep.executor),  # closed when the settings differ
         announce=lambda text: print(f"assay: {len(sweep.to_run)} steps to run on {text}",
                                     flush=True),
     )
@@ -127,7 +121,7 @@ def _launch_pipelines(launcher: AssayLauncher, project: Any, jobs: list[SweepJob
     return [returns[index] for index in range(len(jobs))]
 
 
-def _check_sweeper_direction(config: DictConfig | None, direction: str) -> None:
+def _check_sweeper_direction(config: DictConfig) -> None:
     """An optimising sweeper must optimise in the direction ``sweep.direction`` says."""
     from assay.errors import ConfigError, Problem
 
@@ -135,7 +129,8 @@ def _check_sweeper_direction(config: DictConfig | None, direction: str) -> None:
     if declared is None or isinstance(declared, list | tuple) or OmegaConf.is_list(declared):
         return
     name = str(getattr(declared, "name", declared)).lower()
-    if name != direction:
+    direction = _sweep_direction(config)
+    if direction is not None and name != direction:
         raise ConfigError(
             Problem(
                 f"the sweeper would {name} the objective, but sweep.direction is {direction}",
@@ -145,6 +140,18 @@ def _check_sweeper_direction(config: DictConfig | None, direction: str) -> None:
                 hint=f"add hydra.sweeper.direction={direction} (or set sweep.direction={name})",
             )
         )
+
+
+def _sweep_direction(config: DictConfig) -> str | None:
+    """The sweep's ``sweep.direction``; None while its section is invalid."""
+    from omegaconf.errors import OmegaConfBaseException
+
+    from assay.config.sections import section
+
+    try:
+        return str(section(config, "sweep")["direction"])
+    except OmegaConfBaseException:  # reported with every job's problems once they compile
+        return None
 
 
 def _output_dir(cfg: DictConfig) -> Path:
@@ -214,8 +221,9 @@ def _launch_task_functions(launcher: AssayLauncher, job_overrides: Sequence[Sequ
                            initial_job_idx: int) -> list[JobReturn]:
     assert launcher.config is not None and launcher.hydra_context is not None
     assert launcher.task_function is not None
-    arguments = [(initial_job_idx + index, list(overrides), launcher.hydra_context,
-                  launcher.config, launcher.task_function)
+    composer = launcher.composer()  # every job composed (and any error raised) up front
+    arguments = [(composer.compose(initial_job_idx + index, overrides),
+                  launcher.hydra_context, launcher.task_function)
                  for index, overrides in enumerate(job_overrides)]
     if launcher.executor == "sequential":
         returns = [execute_job(*a, singleton_state=None) for a in arguments]
@@ -238,6 +246,7 @@ def _client(launcher: AssayLauncher) -> tuple[Any, Any]:
     from distributed import Client, LocalCluster
 
     from assay.errors import ConfigError, Problem
+    from assay.executor.distributed import dashboard_options
 
     if launcher.executor == "dask":
         if not launcher.address:
@@ -250,24 +259,21 @@ def _client(launcher: AssayLauncher) -> tuple[Any, Any]:
                                   key="hydra.launcher.executor",
                                   expected="'local', 'dask' or 'sequential'"))
     cluster = LocalCluster(n_workers=launcher.n_workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, host="127.0.0.1")
+                           host="127.0.0.1", **dashboard_options(None))
     return Client(cluster), cluster
 
 
-def execute_job(num: int, overrides: Sequence[str], hydra_context: HydraContext,
-                config: DictConfig, task_function: TaskFunction,
+def execute_job(config: DictConfig, hydra_context: HydraContext, task_function: TaskFunction,
                 singleton_state: dict[Any, Any] | None) -> JobReturn:
-    """One job of a plain task function, in a worker (or in this process)."""
+    """One job of a plain task function, from its composed config, in a worker (or here)."""
     setup_globals()
     if singleton_state is not None:
         Singleton.set_state(singleton_state)
-    sweep_config = _job_config(hydra_context, config, num, overrides)
-    HydraConfig.instance().set_config(sweep_config)
-    job_return = run_job(
+    HydraConfig.instance().set_config(config)
+    return run_job(
         hydra_context=hydra_context,
         task_function=task_function,
-        config=sweep_config,
+        config=config,
         job_dir_key="hydra.sweep.dir",
         job_subdir_key="hydra.sweep.subdir",
     )
-    return job_return

@@ -10,19 +10,16 @@ the basic sweeper's.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional
 
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweeperConf
 from hydra.core.config_store import ConfigStore
 
 
 @dataclass
-class AssaySweeperConf:
+class AssaySweeperConf(BasicSweeperConf):
     """The basic sweeper's settings (no ``from __future__`` here: see the launcher config)."""
 
     _target_: str = "hydra_plugins.assay_sweeper.sweeper.AssaySweeper"
-    max_batch_size: Optional[int] = None  # noqa: UP045  (OmegaConf reads these annotations)
-    params: Optional[dict[str, str]] = None  # noqa: UP045
 
 
 ConfigStore.instance().store(

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
+from functools import partial
 
 from assay.report import markup as md
 from assay.report.collect import DriftCheck
-from assay.report.pages.models import _when
-from assay.report.site import Page, SiteProject, relative
+from assay.report.monitor_plots import draw_histograms, draw_timeline
+from assay.report.site import Page, SiteProject, digest, relative
 
 
 def drift_pages(project: SiteProject, checks: Sequence[DriftCheck]) -> list[Page]:
-    """The drift index (with its timeline) and a page per check."""
-    from assay.report.plots import draw_timeline
-
+    """The drift index (with its timeline, redrawn when a check arrives) and a page per check."""
     path = "drift/index.md"
-    rows = [(md.link(_when(c.checked), relative(path, f"drift/{c.check_id}.md")), c.model,
+    rows = [(md.link(md.utc(c.checked), relative(path, f"drift/{c.check_id}.md")), c.model,
              c.current, c.rows, md.number(c.drift_share), "drifted" if c.drifted else "no drift")
             for c in checks]
     parts = ["# Drift\n"]
@@ -24,9 +22,8 @@ def drift_pages(project: SiteProject, checks: Sequence[DriftCheck]) -> list[Page
         points = sorted((c.checked, c.drift_share) for c in checks)
         threshold = float(checks[0].result.get("threshold", 0.5))
         plot = "drift/timeline.png"
-        if not project.exists(plot) or _changed(project, plot, repr((points, threshold))):
-            (project.docs / plot).parent.mkdir(parents=True, exist_ok=True)
-            draw_timeline(points, threshold, project.docs / plot)
+        project.draw_if_changed(plot, digest([points, threshold]),
+                                partial(draw_timeline, points, threshold))
         parts += [md.section("Drift share over time",
                              md.image("Drift share of each check", relative(path, plot))),
                   md.section("Checks", md.table(["checked (UTC)", "against", "current data",
@@ -39,25 +36,13 @@ def drift_pages(project: SiteProject, checks: Sequence[DriftCheck]) -> list[Page
     return [index, *(_check(project, c) for c in checks)]
 
 
-def _changed(project: SiteProject, plot: str, content: str) -> bool:
-    """Whether the timeline's points changed since it was drawn (kept as a hash beside it)."""
-    stamp = plot + ".sha256"
-    digest = hashlib.sha256(content.encode()).hexdigest()
-    project.exists(stamp)
-    before = (project.docs / stamp).read_text() if (project.docs / stamp).exists() else ""
-    project.write_text(stamp, digest)
-    return before != digest
-
-
 def _check(project: SiteProject, check: DriftCheck) -> Page:
-    from assay.report.plots import draw_histograms
-
     path = f"drift/{check.check_id}.md"
     columns = check.result.get("columns", [])
     rows = [(c["column"], c["kind"], c["test"], md.number(c["statistic"]), md.number(c["value"]),
              md.number(c["threshold"]), c["verdict"]) for c in columns]
     parts = [f"# Drift check {md.text(check.check_id)}\n",
-             md.table(["", ""], [("checked (UTC)", _when(check.checked)),
+             md.table(["", ""], [("checked (UTC)", md.utc(check.checked)),
                                  ("reference", check.model), ("current data", check.current),
                                  ("rows", check.rows), ("drift share", md.number(check.drift_share)),
                                  ("verdict", "drifted" if check.drifted else "no drift")]),
@@ -68,9 +53,8 @@ def _check(project: SiteProject, check: DriftCheck) -> Page:
     for index, (column, pair) in enumerate(sorted(histograms.items())):
         # Column names are user data: files are numbered, the title shows the name.
         plot = f"drift/{check.check_id}/column-{index}.png"
-        if not project.exists(plot):
-            (project.docs / plot).parent.mkdir(parents=True, exist_ok=True)
-            draw_histograms(column, pair["reference"], pair["current"], project.docs / plot)
+        inputs = (column, pair["reference"], pair["current"])
+        project.draw_if_changed(plot, digest(inputs), partial(draw_histograms, *inputs))
         images.append(f"### {md.text(column)}\n\n"
                       f"{md.image(f'{column}: reference against current', relative(path, plot))}")
     if images:

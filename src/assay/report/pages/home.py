@@ -5,7 +5,7 @@ from __future__ import annotations
 from assay.report import markup as md
 from assay.report.card import card_path, registered
 from assay.report.collect import NOT_RECORDED, SiteData
-from assay.report.pages.models import _when, headline
+from assay.report.pages.models import headline
 from assay.report.site import Page, relative
 
 PATH = "index.md"
@@ -30,7 +30,7 @@ def home_page(site: SiteData) -> Page:
         newest = site.runs[0]
         parts.append(md.section("Newest run", md.link(
             f"{newest.run_id} ({newest.run['pipeline']}, {newest.run['status']}, "
-            f"{_when(newest.run['started'])} UTC)", relative(PATH, f"runs/{newest.run_id}.md"))))
+            f"{md.utc(newest.run['started'])} UTC)", relative(PATH, f"runs/{newest.run_id}.md"))))
     if site.sweeps:
         parts.append(md.section("Newest sweep", md.link(
             site.sweeps[0].sweep_id, relative(PATH, f"sweeps/{site.sweeps[0].sweep_id}.md"))))

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 from assay.report import markup as md
 from assay.report.card import card_path, registered
 from assay.report.collect import DriftCheck, ModelCard
+from assay.report.evaluation import HEADLINE
 from assay.report.site import Page, relative
 
-HEADLINE = ("roc_auc", "accuracy", "f1", "r2", "rmse", "mae")
 POINTERS = ("latest", "champion")
 
 
@@ -22,15 +21,17 @@ def model_pages(cards: Sequence[ModelCard], drift: Sequence[DriftCheck]) -> list
         by_name.setdefault(card.version.name, []).append(card)
     pages = [_index(by_name)]
     for name, versions in by_name.items():
-        checks = [c for c in drift if c.model.split(":")[0].split("@")[0] == name]
+        checks = [c for c in drift if c.model_name == name]
         pages.append(_model(name, versions, checks))
         pages += [_pointer(name, alias, versions) for alias in POINTERS]
     return pages
 
 
 def headline(metrics: dict[str, Any] | Any) -> list[str]:
-    """The headline metric names present in ``metrics``, in display order."""
-    return [m for m in HEADLINE if isinstance(metrics.get(m), int | float)]
+    """The headline metric names (:data:`assay.report.evaluation.HEADLINE`) present in
+    ``metrics``, in display order."""
+    names = dict.fromkeys(m for task in HEADLINE.values() for m in task)
+    return [m for m in names if isinstance(metrics.get(m), int | float)]
 
 
 def _index(by_name: dict[str, list[ModelCard]]) -> Page:
@@ -61,10 +62,10 @@ def _model(name: str, versions: list[ModelCard], checks: Sequence[DriftCheck]) -
              ", ".join(c.version.aliases), registered(c.version),
              *(md.number(c.version.metrics.get(m)) for m in names)) for c in reversed(versions)]
     promotions = sorted((p for c in versions for p in c.promotions), key=lambda p: p.decided)
-    decisions = [(_when(p.decided), f"v{p.version}", p.alias,
+    decisions = [(md.utc(p.decided), f"v{p.version}", p.alias,
                   "promoted" if p.promoted else "refused", "; ".join(p.reasons))
                  for p in reversed(promotions)]
-    drift_rows = [(md.link(_when(c.checked), relative(path, f"drift/{c.check_id}.md")), c.model,
+    drift_rows = [(md.link(md.utc(c.checked), relative(path, f"drift/{c.check_id}.md")), c.model,
                    c.current, c.rows, md.number(c.drift_share),
                    "drifted" if c.drifted else "no drift") for c in checks]
     parts = [f"# {md.text(name)}\n",
@@ -109,7 +110,3 @@ def _pointer(name: str, alias: str, versions: list[ModelCard]) -> Page:
                              "version": version.ref,
                              "metrics": {m: version.metrics[m] for m in names},
                              "drifted": None if drift is None else bool(drift.get("drifted"))})
-
-
-def _when(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from assay.report import markup as md
 from assay.report.collect import RunRecord
 from assay.report.mermaid import STATUS_STYLES, fenced, plan_diagram
-from assay.report.pages.models import _when
 from assay.report.site import Page, relative
 
 LEGEND = "Nodes: " + ", ".join(STATUS_STYLES) + " (green ran, blue cached, red failed, grey skipped)."
@@ -18,7 +17,7 @@ def run_pages(runs: Sequence[RunRecord]) -> list[Page]:
     """The run history and one page per run."""
     path = "runs/index.md"
     rows = [(md.link(r.run_id, relative(path, f"runs/{r.run_id}.md")), r.run["pipeline"],
-             r.run["status"], _when(r.run["started"]), _duration(r), r.run["n_ran"],
+             r.run["status"], md.utc(r.run["started"]), _duration(r), r.run["n_ran"],
              r.run["n_cached"], r.run["n_failed"]) for r in runs]
     body = (md.table(["run", "pipeline", "status", "started (UTC)", "seconds", "ran", "cached",
                       "failed"], rows) if rows else md.note("No run has been recorded."))
@@ -55,7 +54,7 @@ def _run(record: RunRecord) -> Page:
     headline = [(k, md.number(v)) for k, v in sorted(metrics.items()) if isinstance(v, int | float)]
     parts = [f"# Run {md.text(record.run_id)}\n",
              md.table(["", ""], [("pipeline", run["pipeline"]), ("status", run["status"]),
-                                 ("started (UTC)", _when(run["started"])),
+                                 ("started (UTC)", md.utc(run["started"])),
                                  ("seconds", _duration(record)),
                                  ("overrides", " ".join(overrides) or "none"),
                                  ("command", run["command"] or "")]),

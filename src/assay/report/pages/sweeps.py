@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from assay.engine.leaderboard import Leaderboard
 from assay.report import markup as md
-from assay.report.site import Page, SiteProject, relative
+from assay.report.monitor_plots import draw_sweep
+from assay.report.site import Page, SiteProject, digest, relative
 
 
 def sweep_pages(project: SiteProject, sweeps: Sequence[Leaderboard]) -> list[Page]:
@@ -39,8 +41,6 @@ def parameters(overrides: Sequence[str]) -> dict[str, str]:
 
 
 def _sweep(project: SiteProject, board: Leaderboard) -> Page:
-    from assay.report.plots import draw_sweep
-
     path = f"sweeps/{board.sweep_id}.md"
     objective = board.objective or "objective"
     jobs: list[dict[str, Any]] = [{"job": e.job, "rank": e.rank, "value": e.value, "status": e.status,
@@ -57,24 +57,11 @@ def _sweep(project: SiteProject, board: Leaderboard) -> Page:
     data: dict[str, Any] = {"page": "sweep", "sweep": board.sweep_id, "objective": objective,
                             "direction": board.direction, "jobs": jobs}
     if any(job["value"] is not None for job in jobs) and names:
-        _draw_if_changed(project, plot, jobs, objective, draw_sweep)
+        # A sweep can gain batches: the plot is redrawn when its trials changed.
+        trials = [{"params": job["params"], "value": job["value"]} for job in jobs]
+        project.draw_if_changed(plot, digest([trials, objective]),
+                                partial(draw_sweep, trials, objective))
         parts.append(md.section("Parameters against the objective",
                                 md.image(f"{objective} by parameter",
                                          relative(path, plot))))
     return Page(path, "\n".join(parts), data)
-
-
-def _draw_if_changed(project: SiteProject, plot: str, jobs: list[dict[str, Any]], objective: str,
-                     draw: Any) -> None:
-    """Redraws a sweep's plot only when its jobs changed (a sweep can gain batches)."""
-    import json
-
-    stamp = plot + ".jobs"
-    content = json.dumps([[j["params"], j["value"]] for j in jobs], sort_keys=True)
-    if project.exists(plot) and project.exists(stamp) and \
-            (project.docs / stamp).read_text() == content:
-        return
-    (project.docs / plot).parent.mkdir(parents=True, exist_ok=True)
-    draw([{"params": j["params"], "value": j["value"]} for j in jobs], objective,
-         project.docs / plot)
-    project.write_text(stamp, content)

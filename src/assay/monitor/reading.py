@@ -1,0 +1,95 @@
+"""Reading a table a piece at a time: Parquet row groups, or a CSV file in chunks.
+
+Drift checks read their current data this way (and a reference given as a data file),
+so no process holds more than one piece. Every file is opened here first (a Parquet
+file's metadata, a CSV file's header), on the calling process: a file that is not what
+it should be is a clean :class:`~assay.errors.DataError` before any Dask task starts,
+where a user error raised on a worker would not come back intact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from assay.config.project import display_path
+from assay.errors import DataError, Problem
+
+CSV_CHUNK_ROWS = 500_000
+DATA_SUFFIXES = frozenset({".parquet", ".pq", ".csv"})
+"""Suffixes that mark a setting's value as a data file rather than a model reference."""
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One piece of a table and the columns its file has."""
+
+    file: str
+    group: int | None  # the Parquet row group; None: a whole CSV file, read in chunks
+    columns: tuple[str, ...]
+
+
+def pieces(path: Path, key: str) -> list[Piece]:
+    """Every piece with rows at ``path``: a Parquet file or folder (searched recursively),
+    or a CSV file. ``key`` is the setting that named it, for error messages.
+
+    Raises:
+        DataError: when a file cannot be read as Parquet (CSV), or nothing has rows.
+    """
+    files = sorted(p for p in path.rglob("*.parquet") if p.is_file()) if path.is_dir() else [path]
+    if not files:
+        raise DataError(Problem("the folder holds no Parquet files", file=display_path(path),
+                                key=key, expected="*.parquet files (in it or its subfolders)"))
+    found = [piece for file in files for piece in _file_pieces(file, key)]
+    if not found:
+        raise DataError(Problem("the data has no rows: every row group is empty",
+                                file=display_path(path), key=key))
+    return found
+
+
+def frames(found: Iterable[Piece], columns: Collection[str] | None = None) -> Iterator[Any]:
+    """The rows of ``found`` as DataFrames (one per row group, one per CSV chunk), with
+    those of ``columns`` each file has (every column when None)."""
+    for piece in found:
+        yield from _piece_frames(piece, columns)
+
+
+def _piece_frames(piece: Piece, columns: Collection[str] | None) -> Iterator[Any]:
+    wanted = list(piece.columns) if columns is None else [c for c in piece.columns if c in columns]
+    if piece.group is None:
+        import pandas as pd
+
+        yield from pd.read_csv(piece.file, usecols=wanted, chunksize=CSV_CHUNK_ROWS)
+        return
+    import pyarrow.parquet as pq
+
+    yield pq.ParquetFile(piece.file).read_row_group(piece.group, columns=wanted).to_pandas()
+
+
+def _file_pieces(file: Path, key: str) -> list[Piece]:
+    if file.suffix.lower() == ".csv":
+        import pandas as pd
+
+        header = _opened(file, key, "CSV", lambda: pd.read_csv(file, nrows=0))
+        return [Piece(str(file), None, tuple(str(c) for c in header.columns))]
+    import pyarrow.parquet as pq
+
+    handle = _opened(file, key, "Parquet", lambda: pq.ParquetFile(file))
+    columns = tuple(handle.schema_arrow.names)
+    # A writer may leave empty row groups behind: there is nothing in them to profile.
+    return [Piece(str(file), group, columns) for group in range(handle.num_row_groups)
+            if handle.metadata.row_group(group).num_rows > 0]
+
+
+def _opened(file: Path, key: str, kind: str, opener: Callable[[], _T]) -> _T:
+    try:
+        return opener()
+    except Exception as error:  # every reader failure means the same to the user: a bad file
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise DataError(Problem(f"cannot read the file as {kind}: {first}",
+                                file=display_path(file), key=key,
+                                expected=f"a valid {kind} file")) from error
