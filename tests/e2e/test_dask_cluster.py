@@ -61,7 +61,7 @@ def test_a_run_on_an_existing_cluster_matches_the_threaded_run(project: Path, cl
                    "store.root=.assay-cluster", cwd=project)
     assert remote.returncode == 0, remote.stderr
     assert f"on Dask {cluster}: 2 workers, 2 threads" in remote.stdout
-    assert "8 steps: 8 ran, 0 from cache" in remote.stdout
+    assert "9 steps: 9 ran, 0 from cache" in remote.stdout
     remote_metrics = json.loads(sorted(project.glob("outputs/*/*/metrics.json"))[-1].read_text())
 
     local = assay("run", "executor=threads", "store.root=.assay-threads", cwd=project)
@@ -71,6 +71,6 @@ def test_a_run_on_an_existing_cluster_matches_the_threaded_run(project: Path, cl
 
     cached = assay("run", "executor=dask", f"executor.address={cluster}",
                    "store.root=.assay-cluster", cwd=project)
-    assert "0 ran, 8 from cache" in cached.stdout
+    assert "0 ran, 9 from cache" in cached.stdout
     # assay closed only its client: the cluster it did not start is still there.
     assert _wait_for_workers(cluster, 2) == 2

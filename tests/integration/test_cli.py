@@ -73,7 +73,7 @@ def test_init_writes_a_project_that_runs_as_is(tmp_path: Path) -> None:
     assert ".assay/" in (starter / ".gitignore").read_text()
     run = assay("run", "executor=threads", cwd=starter)
     assert run.returncode == 0, run.stderr
-    assert "8 steps: 8 ran" in run.stdout
+    assert "9 steps: 9 ran" in run.stdout
 
 
 def test_init_refuses_to_overwrite_a_project(project: Path) -> None:

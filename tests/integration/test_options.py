@@ -58,7 +58,7 @@ def test_option_combination_trains_and_evaluates(project: Path, name: str) -> No
 
     result = assay("run", "executor=threads", *overrides, cwd=project)
     assert result.returncode == 0, result.stderr
-    assert "8 steps: 8 ran" in result.stdout
+    assert "9 steps: 9 ran" in result.stdout
     metrics = json.loads(sorted(project.glob("outputs/*/*/metrics.json"))[-1].read_text())
     assert expected_keys <= set(metrics), expected_keys - set(metrics)
     assert metrics[metric] > floor, metrics
@@ -68,7 +68,7 @@ def test_cross_validation_reports_mean_and_spread(project: Path) -> None:
     result = assay("run", "executor=threads", "data=diabetes", "model=ridge",
                    "evaluate.cv_folds=4", cwd=project)
     assert result.returncode == 0, result.stderr
-    assert "13 steps: 13 ran" in result.stdout  # 8 + 4 folds + their summary
+    assert "14 steps: 14 ran" in result.stdout  # 9 + 4 folds + their summary
     metrics = json.loads(sorted(project.glob("outputs/*/*/metrics.json"))[-1].read_text())
     assert metrics["cv_folds"] == 4
     assert metrics["cv_r2_std"] > 0 and 0.2 < metrics["cv_r2_mean"] < 0.7

@@ -55,7 +55,7 @@ def test_a_run_registers_a_version_with_its_lineage_once(project: Path) -> None:
     assert "C: 1.0" in shown["config"] and "_target_: sklearn.linear_model" in shown["config"]
     assert shown["estimator"] == "sklearn.linear_model.LogisticRegression"
     assert set(shown["fingerprints"]) == {"load", "validate", "split", "features", "train",
-                                          "evaluate", "profile", "register"}
+                                          "evaluate", "profile_train", "profile", "register"}
     assert shown["model"]["fingerprint"] == shown["fingerprints"]["train"]
     assert len(shown["model"]["sha256"]) == 64
     data = {d["role"]: d for d in shown["datasets"]}

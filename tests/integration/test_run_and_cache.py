@@ -23,14 +23,14 @@ def _metrics(project: Path) -> dict[str, float]:
 def test_the_second_identical_run_comes_entirely_from_cache(project: Path) -> None:
     first = assay("run", cwd=project)  # the default: an embedded Dask LocalCluster
     assert first.returncode == 0, first.stderr
-    assert "8 steps: 8 ran, 0 from cache" in first.stdout
+    assert "9 steps: 9 ran, 0 from cache" in first.stdout
     assert "Dask embedded LocalCluster" in first.stdout
     metrics = _metrics(project)
     assert metrics["roc_auc"] > 0.95 and metrics["accuracy"] > 0.9
 
     second = assay("run", cwd=project)
     assert second.returncode == 0, second.stderr
-    assert "8 steps: 0 ran, 8 from cache" in second.stdout
+    assert "9 steps: 0 ran, 9 from cache" in second.stdout
     assert "nothing to run: all from cache" in second.stdout
     assert "LocalCluster" not in second.stdout  # no cluster started for a cached run
     assert _metrics(project) == metrics
@@ -45,6 +45,7 @@ def test_a_changed_parameter_reruns_only_train_and_downstream(project: Path) -> 
         "validate": ("cached", "cached"),
         "split": ("cached", "cached"),
         "features": ("cached", "cached"),
+        "profile_train": ("cached", "cached"),
         "train": ("run", "parameter changed"),
         "evaluate": ("run", "input changed"),
         "profile": ("run", "input changed"),
@@ -54,7 +55,7 @@ def test_a_changed_parameter_reruns_only_train_and_downstream(project: Path) -> 
 
     rerun = assay("run", "model.C=0.5", "executor=threads", cwd=project)
     assert rerun.returncode == 0, rerun.stderr
-    assert "8 steps: 4 ran, 4 from cache" in rerun.stdout
+    assert "9 steps: 4 ran, 5 from cache" in rerun.stdout
     assert all(n["status"] == "cached" for n in _plan(project, "model.C=0.5").values())
 
 
@@ -118,7 +119,7 @@ def test_local_cluster_and_threads_give_identical_fingerprints_and_metrics(proje
         store = f"store.root=.assay-{executor}"
         run = assay("run", f"executor={executor}", store, "evaluate.cv_folds=3", cwd=project)
         assert run.returncode == 0, run.stderr
-        assert "12 steps: 12 ran" in run.stdout
+        assert "13 steps: 13 ran" in run.stdout
         fingerprints = {k: v["fingerprint"] for k, v in _plan(project, store, "evaluate.cv_folds=3").items()}
         results[executor] = (fingerprints, _metrics(project))
     assert results["local"] == results["threads"]
@@ -136,7 +137,7 @@ def test_the_run_is_recorded_in_sqlite(project: Path) -> None:
         runs = db.execute("SELECT status, n_ran, n_cached FROM runs ORDER BY started").fetchall()
         tasks = db.execute("SELECT DISTINCT status FROM tasks").fetchall()
         mode = db.execute("PRAGMA journal_mode").fetchone()[0]
-    assert runs == [("succeeded", 8, 0), ("succeeded", 0, 8)]
+    assert runs == [("succeeded", 9, 0), ("succeeded", 0, 9)]
     assert {t[0] for t in tasks} == {"ran", "cached"}
     assert mode == "wal"
 
@@ -154,4 +155,4 @@ def test_a_cached_run_imports_no_scikit_learn_dask_or_torch(project: Path) -> No
     result = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True,
                             text=True)
     assert "HEAVY 0 []" in result.stdout, result.stdout + result.stderr
-    assert "0 ran, 8 from cache" in result.stdout
+    assert "0 ran, 9 from cache" in result.stdout

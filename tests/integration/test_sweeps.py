@@ -117,9 +117,9 @@ def test_the_default_pipeline_sweep_shares_data_and_features(project: Path) -> N
     result = assay("plan", "-m", "model.C=0.5,1.0,2.0", "features=standard,minmax", "--json",
                    cwd=project)
     plan = json.loads(result.stdout)
-    # load, validate, split once; two feature fits; six fits, evaluations, profiles and
-    # registrations.
-    assert (plan["total_nodes"], plan["unique_nodes"]) == (48, 29)
+    # load, validate, split and the training data's profile once; two feature fits; six
+    # fits, evaluations, prediction profiles and registrations.
+    assert (plan["total_nodes"], plan["unique_nodes"]) == (54, 30)
 
 
 def test_a_config_error_in_one_job_stops_the_sweep_before_anything_runs(counting: Path) -> None:

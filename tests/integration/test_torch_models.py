@@ -32,7 +32,7 @@ def _registered(project: Path, ref: str) -> dict:
 def test_an_mlp_trains_evaluates_and_registers_like_any_model(project: Path) -> None:
     result = assay("run", "model=mlp", "executor=threads", cwd=project)
     assert result.returncode == 0, result.stderr
-    assert "8 steps: 8 ran" in result.stdout and "registered mlp-classifier:v1" in result.stdout
+    assert "9 steps: 9 ran" in result.stdout and "registered mlp-classifier:v1" in result.stdout
     version = _registered(project, "mlp-classifier")
     metrics = version["metrics"]
     # breast_cancer's majority class is 63% of the rows: the MLP must be far above that.
@@ -42,7 +42,7 @@ def test_an_mlp_trains_evaluates_and_registers_like_any_model(project: Path) -> 
     assert curve[0]["epoch"] == 1 and {"train_loss", "val_loss"} <= set(curve[0])
     assert version["training"]["device"] == "cpu"
     again = assay("run", "model=mlp", "executor=threads", cwd=project)
-    assert "8 steps: 0 ran, 8 from cache" in again.stdout
+    assert "9 steps: 0 ran, 9 from cache" in again.stdout
 
 
 def test_cuda_without_a_gpu_is_refused_before_running(project: Path) -> None:

@@ -33,17 +33,18 @@ def _compile(overrides: list[str] = (), spec_text: str | None = None, tmp: Path 
                         base_dir=REPO, origin=origin_of(cfg, project))
 
 
-def test_default_plan_has_the_eight_steps_wired() -> None:
+def test_default_plan_has_the_nine_steps_wired() -> None:
     plan = _compile()
-    assert plan.order() == ["load", "validate", "split", "features", "train", "evaluate",
-                            "profile", "register"]
+    assert plan.order() == ["load", "validate", "split", "features", "profile_train", "train",
+                            "evaluate", "profile", "register"]
     assert plan.producers("train") == ["features", "split"]
     assert plan.node("train").params["estimator"]["_target_"] == (
         "sklearn.linear_model.LogisticRegression"
     )
     assert plan.producers("register") == ["evaluate", "split", "train", "validate"]
-    assert plan.producers("profile") == ["split", "train"]
-    assert len({n.fingerprint for n in plan}) == 8
+    assert plan.producers("profile") == ["profile_train", "split", "train"]
+    assert plan.producers("profile_train") == ["split"]
+    assert len({n.fingerprint for n in plan}) == 9
 
 
 def test_fingerprints_are_stable_across_compiles() -> None:

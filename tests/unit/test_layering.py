@@ -32,7 +32,7 @@ def test_compiling_imports_neither_dask_nor_scikit_learn_nor_torch() -> None:
         catalog, _ = default_catalog()
         plan = compile_plan(load_spec(project.pipeline_path("train")), cfg, catalog,
                             hash_file=lambda p: "h", base_dir=project.root)
-        assert len(plan) == 12
+        assert len(plan) == 13
         cfg = compose(project, ["model=mlp", "model.device=cuda"])  # torch, checked statically
         plan = compile_plan(load_spec(project.pipeline_path("train")), cfg, catalog,
                             hash_file=lambda p: "h", base_dir=project.root)

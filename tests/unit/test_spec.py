@@ -21,7 +21,8 @@ def _spec(tmp_path: Path, text: str) -> Path:
 def test_the_shipped_train_spec_reads() -> None:
     spec = load_spec(REPO / "pipelines" / "train.yaml")
     assert list(spec.steps) == [
-        "load", "validate", "split", "features", "train", "evaluate", "profile", "register",
+        "load", "validate", "split", "features", "train", "evaluate", "profile_train",
+        "profile", "register",
         "cv_fold",
         "cross_validation",
     ]

@@ -15,15 +15,24 @@ up to this many rows (Evidently's rule uses it up to 1,000)."""
 
 
 @step(outputs={"profile": Metrics})
-def profile_data(data: Dataset, model: Model) -> Metrics:
+def profile_data(data: Dataset, model: Model, reference: Metrics) -> Metrics:
     """The reference profile of ``data`` and of ``model``'s predictions on it: per column,
     histograms on fixed bin edges, category counts, moments, missing values and a
-    bounded sample."""
-    from assay.monitor.scoring import Scorer, prediction_frame
+    bounded sample.
 
+    ``reference`` is ``data``'s own profile (a ``profile_dataset`` output): it depends on
+    the data alone, so the jobs of a sweep that train on one split share it, and only the
+    prediction column is profiled per model.
+    """
+    from assay.monitor.profiling import reference_profile, to_json
+    from assay.monitor.scoring import PREDICTION, Scorer
+
+    if not len(data.frame):  # a model refuses to predict for no rows
+        return Metrics(dict(reference))
     scorer = Scorer(lambda: model, _features(data), data.target, data.task)
-    scored, _ = prediction_frame(data.frame, scorer)
-    return _profile_metrics(data, scored)
+    predicted = scorer.predictions(data.frame)[0].to_frame(PREDICTION)
+    columns = to_json(reference_profile(predicted, sample=REFERENCE_SAMPLE))
+    return Metrics({**reference, "columns": {**reference["columns"], **columns}})
 
 
 @step(outputs={"profile": Metrics})
