@@ -3,15 +3,18 @@ running a plain app versus ``assay run -m`` (targets: 2.5x faster, within 1.3x o
 
 (a) ``sweep_baseline/app.py`` under Hydra's basic launcher: each job reads the data file,
     splits, fits its scaler and its model, one job after another.
-(b) ``assay run -m`` on the same file: one merged plan, shared steps once, fits in
+(b) ``assay run -m`` on the same file running the same work (``sweep_baseline/fit.yaml``:
+    load, split, scale, fit, score): one merged plan, shared steps once, fits in
     parallel; on the default executor (an embedded LocalCluster) and on ``threads``.
+(c) for reference, ``assay run -m`` of the shipped train pipeline on the LocalCluster,
+    which also validates, profiles the data and predictions and registers each version.
 The data is written twice, as Parquet (cheap to read: the fits are most of each job)
 and as CSV (reading is a real share of each job, as in most plain apps). Every variant
 runs ROUNDS times, interleaved, each assay run in a fresh store; medians are recorded.
-The ideal is the sum of the unique work divided by the cores, with one reference for
-every executor: each unique task's shortest duration recorded in any store of the
-format (any executor, any round). Each executor's own durations would not compare:
-tasks sharing one process's threads are stretched by the contention.
+The ideal is the sum of the unique work divided by the cores, with one reference per
+pipeline: each unique task's shortest duration recorded in any store of the format that
+ran that pipeline (any executor, any round). Each executor's own durations would not
+compare: tasks sharing one process's threads are stretched by the contention.
 
     python benchmarks/sweep.py
 """
@@ -35,7 +38,11 @@ HERE = Path(__file__).resolve().parent
 ASSAY = str(Path(sys.executable).with_name("assay"))
 C_VALUES = "0.01,0.1,0.5,1.0,2.0,10.0"
 ROUNDS = 3
-EXECUTORS = ("local", "threads")
+VARIANTS = {  # name: the assay run's extra overrides
+    "local": ["executor=local", "pipeline=fit"],
+    "threads": ["executor=threads", "pipeline=fit"],
+    "local_train_pipeline": ["executor=local", "pipeline=train"],
+}
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, str]:
@@ -75,51 +82,55 @@ def write_data(workdir: Path) -> None:
 
 
 def measure(workdir: Path, fmt: str) -> dict[str, object]:
-    """Medians over ROUNDS interleaved rounds of the baseline and each executor."""
+    """Medians over ROUNDS interleaved rounds of the baseline and each variant."""
     data = workdir / f"data.{fmt}"
     baseline_command = [sys.executable, str(workdir / "baseline" / "app.py"), "-m",
                         f"path={data}", "features=standard,minmax", f"C={C_VALUES}"]
     sweep = ["run", "-m", f"data={fmt}", f"data.path={data.name}", "data.target=target",
              "features=standard,minmax", f"model.C={C_VALUES}"]
     baseline: list[float] = []
-    runs: dict[str, list[tuple[float, dict[str, float]]]] = {e: [] for e in EXECUTORS}
-    plan_line = ""
+    runs: dict[str, list[tuple[float, dict[str, float]]]] = {v: [] for v in VARIANTS}
+    plans: dict[str, str] = {}
     for round_ in range(ROUNDS):
         baseline.append(timed(baseline_command, workdir)[0])
-        for executor in EXECUTORS:
-            store = workdir / f".assay-{fmt}-{executor}-{round_}"
-            elapsed, stdout = timed([ASSAY, *sweep, f"executor={executor}",
-                                     f"store.root={store.name}"], workdir)
-            plan_line = next(line for line in stdout.splitlines() if "sweep of 12 jobs" in line)
-            runs[executor].append((elapsed, task_durations(store)))
+        for variant, overrides in VARIANTS.items():
+            store = workdir / f".assay-{fmt}-{variant}-{round_}"
+            elapsed, stdout = timed([ASSAY, *sweep, *overrides, f"store.root={store.name}"],
+                                    workdir)
+            plans[variant] = next(line for line in stdout.splitlines()
+                                  if "sweep of 12 jobs" in line).removeprefix("assay: ")
+            runs[variant].append((elapsed, task_durations(store)))
     base = statistics.median(baseline)
     cores = os.cpu_count() or 1
-    reference = shortest([d for measured in runs.values() for _, d in measured])
-    ideal = sum(reference.values()) / cores  # one ideal, whichever executor ran the tasks
     figures: dict[str, object] = {"baseline_s": round(base, 2),
                                   "baseline_runs_s": [round(b, 2) for b in baseline],
-                                  "ideal_s": round(ideal, 2),
                                   "ideal_reference": "each unique task's shortest duration "
-                                                     "over every executor and round",
-                                  "reference_task_time_s": round(sum(reference.values()), 2),
-                                  "unique_tasks": len(reference)}
-    for executor, measured in runs.items():
+                                                     "over every variant and round running "
+                                                     "the same pipeline"}
+    for variant, measured in runs.items():
+        pipeline = VARIANTS[variant][1]
+        # One ideal per pipeline, whichever executor ran the tasks.
+        reference = shortest([d for other, done in runs.items()
+                              if VARIANTS[other][1] == pipeline for _, d in done])
+        ideal = sum(reference.values()) / cores
         elapsed = statistics.median(e for e, _ in measured)
         own = statistics.median(sum(d.values()) for _, d in measured)
-        figures[executor] = {
+        figures[variant] = {
             "seconds": round(elapsed, 2),
             "runs_s": [round(e, 2) for e, _ in measured],
             "speedup": round(base / elapsed, 2),
             "ideal_s": round(ideal, 2),
             "of_ideal": round(elapsed / ideal, 2),
+            "reference_task_time_s": round(sum(reference.values()), 2),
+            "unique_tasks": len(reference),
+            "plan": plans[variant],
             # The executor's own summed task time (median over rounds): what contention
             # added to each task shows against the reference's.
             "task_time_s": round(own, 2),
         }
-        print(f"{fmt}, assay ({executor}): {elapsed:.2f} s, {base / elapsed:.2f}x faster than "
+        print(f"{fmt}, assay ({variant}): {elapsed:.2f} s, {base / elapsed:.2f}x faster than "
               f"the basic launcher ({base:.2f} s); ideal {ideal:.2f} s "
               f"({elapsed / ideal:.2f}x of it)")
-    figures["plan"] = plan_line.removeprefix("assay: ")
     return figures
 
 
@@ -129,6 +140,7 @@ def main() -> None:
         write_data(workdir)
         shutil.copytree(REPO / "configs", workdir / "configs")
         shutil.copytree(REPO / "pipelines", workdir / "pipelines")
+        shutil.copy(HERE / "sweep_baseline" / "fit.yaml", workdir / "pipelines" / "fit.yaml")
         shutil.copytree(HERE / "sweep_baseline", workdir / "baseline")
         figures: dict[str, object] = {"cores": os.cpu_count(), "rounds": ROUNDS}
         for fmt in ("parquet", "csv"):
