@@ -165,13 +165,13 @@ def test_reproduce_passes_then_names_the_dataset_that_changed(csv_project: Path)
     _run(csv_project, *CSV)
     result = assay("reproduce", "cancer:v1", cwd=csv_project)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "cancer:v1 reproduced: 8 step fingerprints, 12 metrics" in result.stdout
+    assert "cancer:v1 reproduced: 9 step fingerprints, 12 metrics" in result.stdout
     # The model is only said to match when its checksum did (a differing one is a note).
     checksum_noted = "note: model artifact checksum" in result.stdout
     assert ("and the model artifact match" in result.stdout) is not checksum_noted
     checked = _json(csv_project, "reproduce", "cancer@latest")
     assert checked["ok"] and checked["differences"] == []
-    assert checked["compared"] == {"steps": 8, "metrics": 12}
+    assert checked["compared"] == {"steps": 9, "metrics": 12}
     assert checked["model_matches"] is not any(n["kind"] == "model" for n in checked["notes"])
 
     frame = (csv_project / "cancer.csv").read_text().splitlines()
