@@ -19,7 +19,7 @@ MERMAID_JS := src/assay/report/assets/mermaid.min.js
 # downloads itself; on Debian and Ubuntu `make test` installs it with apt-get (sudo if not root).
 CHROMIUM_PACKAGE ?= chromium
 
-.PHONY: demo test install install-test install-torch install-chromium mermaid benchmarks clean
+.PHONY: bytecode demo test install install-test install-torch install-chromium mermaid benchmarks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,9 +61,15 @@ install-chromium:
 		exit 1; \
 	fi
 
-install: $(VENV)/.installed mermaid
+# An editable install leaves the package's modules uncompiled; where PYTHONDONTWRITEBYTECODE
+# is set, every process (the CLI and each cluster worker) would compile them again at start.
+# Phony, so edited modules are recompiled; unchanged ones are skipped.
+bytecode: $(VENV)/.installed
+	$(BIN)/python -m compileall -q src
 
-install-test: $(VENV)/.installed-test mermaid
+install: $(VENV)/.installed mermaid bytecode
+
+install-test: $(VENV)/.installed-test mermaid bytecode
 
 install-torch: $(VENV)/.installed-torch
 

@@ -1,8 +1,8 @@
 """A fully cached ``assay run`` versus ``python -c "import hydra, pandas"`` (target: under 2x).
 
 Both commands run alternately in one session so machine noise hits them alike; the
-figures are medians. The first, uncached run of the default pipeline (embedded Dask
-LocalCluster) is timed too, for reference.
+figures are medians. The first, uncached run of the default pipeline (on the default
+executor) is timed too, for reference.
 
     python benchmarks/cached_run.py [--repeat 15]
 """
@@ -52,7 +52,7 @@ def main() -> None:
         assert "0 ran, 9 from cache" in check.stdout, check.stdout
         median_cached, median_baseline = statistics.median(cached), statistics.median(baseline)
         ratio = median_cached / median_baseline
-        print(f"first run (uncached, LocalCluster): {first_run:.2f} s")
+        print(f"first run (uncached, default executor): {first_run:.2f} s")
         print(f"cached assay run: {median_cached:.3f} s   import hydra, pandas: "
               f"{median_baseline:.3f} s   ratio {ratio:.2f}x (median of {args.repeat})")
         record("cached_run", {

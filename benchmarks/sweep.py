@@ -5,16 +5,23 @@ running a plain app versus ``assay run -m`` (targets: 2.5x faster, within 1.3x o
     splits, fits its scaler and its model, one job after another.
 (b) ``assay run -m`` on the same file running the same work (``sweep_baseline/fit.yaml``:
     load, split, scale, fit, score): one merged plan, shared steps once, fits in
-    parallel; on the default executor (an embedded LocalCluster) and on ``threads``.
-(c) for reference, ``assay run -m`` of the shipped train pipeline on the LocalCluster,
-    which also validates, profiles the data and predictions and registers each version.
-The data is written twice, as Parquet (cheap to read: the fits are most of each job)
-and as CSV (reading is a real share of each job, as in most plain apps). Every variant
-runs ROUNDS times, interleaved, each assay run in a fresh store; medians are recorded.
+    parallel; on the default executor (``auto``: Dask's multiprocessing scheduler on a
+    machine without GPUs), on an embedded LocalCluster (``local``) and on ``threads``.
+(c) for reference, ``assay run -m`` of the shipped train pipeline on the default
+    executor, which also validates, profiles the data and predictions and registers
+    each version.
+Two data shapes: "narrow" (20 columns, written as Parquet and as CSV) and "wide" (100
+columns, CSV). The narrow fits take 0.1-0.4 s, so the ideal of the narrow sweep (~1.5 s)
+is shorter than starting Python and importing the libraries the work needs; the wide
+sweep's work (~10 s of it on 2 cores) is what a sweep worth parallelising looks like.
+Every variant runs ROUNDS times, interleaved, each assay run in a fresh store; medians.
+
 The ideal is the sum of the unique work divided by the cores, with one reference per
-pipeline: each unique task's shortest duration recorded in any store of the format that
-ran that pipeline (any executor, any round). Each executor's own durations would not
-compare: tasks sharing one process's threads are stretched by the contention.
+pipeline: each unique task's shortest duration recorded in any store that ran that
+pipeline (any executor, any round); tasks sharing one process's threads are stretched
+by contention, so each executor's own durations would not compare. Also recorded:
+``startup_s``, how long a bare interpreter takes to import what the work itself uses
+(pandas, pyarrow, scikit-learn), which any tool running it pays once.
 
     python benchmarks/sweep.py
 """
@@ -39,10 +46,16 @@ ASSAY = str(Path(sys.executable).with_name("assay"))
 C_VALUES = "0.01,0.1,0.5,1.0,2.0,10.0"
 ROUNDS = 3
 VARIANTS = {  # name: the assay run's extra overrides
+    "default": ["pipeline=fit"],
     "local": ["executor=local", "pipeline=fit"],
     "threads": ["executor=threads", "pipeline=fit"],
-    "local_train_pipeline": ["executor=local", "pipeline=train"],
+    "train_pipeline": ["pipeline=train"],
 }
+WORKLOADS = {  # name: (columns, formats)
+    "narrow": (20, ("parquet", "csv")),
+    "wide": (100, ("csv",)),
+}
+STARTUP = "import pandas, pyarrow.parquet, sklearn.linear_model, sklearn.preprocessing"
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, str]:
@@ -70,57 +83,72 @@ def shortest(measured: list[dict[str, float]]) -> dict[str, float]:
     return best
 
 
-def write_data(workdir: Path) -> None:
+def write_data(workdir: Path, name: str, columns: int, formats: tuple[str, ...]) -> None:
     import pandas as pd
     from sklearn.datasets import make_classification
 
-    features, labels = make_classification(200_000, 20, n_informative=10, random_state=0)
-    frame = pd.DataFrame(features, columns=[f"x{i}" for i in range(20)])
+    features, labels = make_classification(200_000, columns, n_informative=columns // 2,
+                                           random_state=0)
+    frame = pd.DataFrame(features, columns=[f"x{i}" for i in range(columns)])
     frame["target"] = labels
-    frame.to_parquet(workdir / "data.parquet", index=False)
-    frame.to_csv(workdir / "data.csv", index=False)
+    if "parquet" in formats:
+        frame.to_parquet(workdir / f"{name}.parquet", index=False)
+    if "csv" in formats:
+        frame.to_csv(workdir / f"{name}.csv", index=False)
 
 
-def measure(workdir: Path, fmt: str) -> dict[str, object]:
+def measure(workdir: Path, data: Path) -> dict[str, object]:
     """Medians over ROUNDS interleaved rounds of the baseline and each variant."""
-    data = workdir / f"data.{fmt}"
+    fmt = data.suffix.lstrip(".")
     baseline_command = [sys.executable, str(workdir / "baseline" / "app.py"), "-m",
                         f"path={data}", "features=standard,minmax", f"C={C_VALUES}"]
     sweep = ["run", "-m", f"data={fmt}", f"data.path={data.name}", "data.target=target",
              "features=standard,minmax", f"model.C={C_VALUES}"]
     baseline: list[float] = []
+    startup: list[float] = []
     runs: dict[str, list[tuple[float, dict[str, float]]]] = {v: [] for v in VARIANTS}
     plans: dict[str, str] = {}
+    executors: dict[str, str] = {}
     for round_ in range(ROUNDS):
+        startup.append(timed([sys.executable, "-c", STARTUP], workdir)[0])
         baseline.append(timed(baseline_command, workdir)[0])
         for variant, overrides in VARIANTS.items():
-            store = workdir / f".assay-{fmt}-{variant}-{round_}"
+            store = workdir / f".assay-{data.stem}-{fmt}-{variant}-{round_}"
             elapsed, stdout = timed([ASSAY, *sweep, *overrides, f"store.root={store.name}"],
                                     workdir)
-            plans[variant] = next(line for line in stdout.splitlines()
+            lines = stdout.splitlines()
+            plans[variant] = next(line for line in lines
                                   if "sweep of 12 jobs" in line).removeprefix("assay: ")
+            executors[variant] = next(line for line in lines if "steps to run on" in line
+                                      ).partition(" steps to run on ")[2]
             runs[variant].append((elapsed, task_durations(store)))
+            shutil.rmtree(store, ignore_errors=True)
     base = statistics.median(baseline)
+    start = statistics.median(startup)
     cores = os.cpu_count() or 1
     figures: dict[str, object] = {"baseline_s": round(base, 2),
                                   "baseline_runs_s": [round(b, 2) for b in baseline],
+                                  "startup_s": round(start, 2),
                                   "ideal_reference": "each unique task's shortest duration "
                                                      "over every variant and round running "
                                                      "the same pipeline"}
     for variant, measured in runs.items():
-        pipeline = VARIANTS[variant][1]
+        pipeline = VARIANTS[variant][-1]
         # One ideal per pipeline, whichever executor ran the tasks.
         reference = shortest([d for other, done in runs.items()
-                              if VARIANTS[other][1] == pipeline for _, d in done])
+                              if VARIANTS[other][-1] == pipeline for _, d in done])
         ideal = sum(reference.values()) / cores
         elapsed = statistics.median(e for e, _ in measured)
         own = statistics.median(sum(d.values()) for _, d in measured)
         figures[variant] = {
             "seconds": round(elapsed, 2),
             "runs_s": [round(e, 2) for e, _ in measured],
+            "executor": executors[variant],
             "speedup": round(base / elapsed, 2),
             "ideal_s": round(ideal, 2),
             "of_ideal": round(elapsed / ideal, 2),
+            # The same with the libraries' import counted as unique work done once.
+            "of_startup_plus_ideal": round(elapsed / (start + ideal), 2),
             "reference_task_time_s": round(sum(reference.values()), 2),
             "unique_tasks": len(reference),
             "plan": plans[variant],
@@ -128,23 +156,27 @@ def measure(workdir: Path, fmt: str) -> dict[str, object]:
             # added to each task shows against the reference's.
             "task_time_s": round(own, 2),
         }
-        print(f"{fmt}, assay ({variant}): {elapsed:.2f} s, {base / elapsed:.2f}x faster than "
-              f"the basic launcher ({base:.2f} s); ideal {ideal:.2f} s "
-              f"({elapsed / ideal:.2f}x of it)")
+        print(f"{data.name}, assay ({variant}): {elapsed:.2f} s, {base / elapsed:.2f}x faster "
+              f"than the basic launcher ({base:.2f} s); ideal {ideal:.2f} s "
+              f"({elapsed / ideal:.2f}x of it; {elapsed / (start + ideal):.2f}x of it with "
+              f"the {start:.2f} s import)", flush=True)
     return figures
 
 
 def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="assay-bench-sweep-"))
     try:
-        write_data(workdir)
+        for name, (columns, formats) in WORKLOADS.items():
+            write_data(workdir, name, columns, formats)
         shutil.copytree(REPO / "configs", workdir / "configs")
         shutil.copytree(REPO / "pipelines", workdir / "pipelines")
         shutil.copy(HERE / "sweep_baseline" / "fit.yaml", workdir / "pipelines" / "fit.yaml")
         shutil.copytree(HERE / "sweep_baseline", workdir / "baseline")
         figures: dict[str, object] = {"cores": os.cpu_count(), "rounds": ROUNDS}
-        for fmt in ("parquet", "csv"):
-            figures[fmt] = measure(workdir, fmt)
+        for name, (columns, formats) in WORKLOADS.items():
+            figures[name] = {"columns": columns, "rows": 200_000}
+            for fmt in formats:
+                figures[name][fmt] = measure(workdir, workdir / f"{name}.{fmt}")
         figures["targets"] = {"speedup": 2.5, "of_ideal": 1.3}
         record("sweep", figures)
     finally:

@@ -39,6 +39,16 @@ def sample_fail(upstream: Metrics, *, message: str = "boom") -> Metrics:
     raise ValueError(message)
 
 
+@step(outputs={"metrics": Metrics})
+def sample_die(upstream: Metrics) -> Metrics:
+    """Ends its own process at once, as the kernel's OOM killer would."""
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("unreachable")
+
+
 def _gpu_if_asked(params: Mapping[str, Any]) -> Resources:
     return Resources(gpu=1) if params.get("gpu") else Resources()
 

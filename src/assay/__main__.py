@@ -1,4 +1,4 @@
-from assay.cli import main
+from assay.cli import entry
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

@@ -160,7 +160,7 @@ CASES: dict[str, Case] = {
     "unknown executor kind": Case(
         ("executor.kind=gpu",),
         ("command line 'executor.kind=gpu', key 'executor.kind': unknown executor kind 'gpu'",
-         "expected: one of 'dask', 'local', 'sequential', 'threads'"),
+         "expected: one of 'auto', 'dask', 'local', 'processes', 'sequential', 'threads'"),
     ),
     "unknown failure policy": Case(
         ("executor.on_error=keepgoing",),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +18,39 @@ def test_hydra_cfg_flag_prints_the_composed_config_without_running(project: Path
     assert result.returncode == 0, result.stderr
     config = yaml.safe_load(result.stdout)
     assert config["model"]["_target_"] == "sklearn.ensemble.RandomForestClassifier"
-    assert config["executor"]["kind"] == "local"
+    assert config["executor"]["kind"] == "auto"
     assert not (project / ".assay").exists()
+
+
+def _holders_of(pipe_inode: int) -> list[int]:
+    """Processes other than this one with the pipe ``pipe_inode`` open."""
+    holders = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        if int(pid) == os.getpid():
+            continue
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+            targets = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in fds}
+        except OSError:  # gone, or not ours to read
+            continue
+        if f"pipe:[{pipe_inode}]" in targets:
+            holders.append(int(pid))
+    return holders
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_no_process_holds_the_output_once_the_command_has_exited(project: Path) -> None:
+    # A cached run needs no workers, but the worker server started at once (in case it
+    # would) is still importing when the run ends: it must not outlive the command and
+    # keep a caller reading the output waiting.
+    assert assay("run", "split.seed=3", cwd=project).returncode == 0
+    process = subprocess.Popen([sys.executable, "-m", "assay", "run", "split.seed=3"],
+                               cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.wait(timeout=240) == 0
+    assert process.stdout is not None and process.stderr is not None
+    for stream in (process.stdout, process.stderr):
+        assert _holders_of(os.fstat(stream.fileno()).st_ino) == []
+    assert "from cache" in process.stdout.read().decode()
 
 
 def test_hydra_info_and_help_work(project: Path) -> None:

@@ -21,10 +21,14 @@ def _metrics(project: Path) -> dict[str, float]:
 
 
 def test_the_second_identical_run_comes_entirely_from_cache(project: Path) -> None:
-    first = assay("run", cwd=project)  # the default: an embedded Dask LocalCluster
+    from assay.executor.gpus import machine_gpus
+
+    first = assay("run", cwd=project)  # the default executor: auto
     assert first.returncode == 0, first.stderr
     assert "9 steps: 9 ran, 0 from cache" in first.stdout
-    assert "Dask embedded LocalCluster" in first.stdout
+    # auto: a LocalCluster with one worker per GPU where there are GPUs, else a process pool
+    picked = "Dask embedded LocalCluster" if machine_gpus() else "Dask multiprocessing scheduler"
+    assert f"steps to run on {picked}" in first.stdout
     metrics = _metrics(project)
     assert metrics["roc_auc"] > 0.95 and metrics["accuracy"] > 0.9
 
@@ -32,7 +36,7 @@ def test_the_second_identical_run_comes_entirely_from_cache(project: Path) -> No
     assert second.returncode == 0, second.stderr
     assert "9 steps: 0 ran, 9 from cache" in second.stdout
     assert "nothing to run: all from cache" in second.stdout
-    assert "LocalCluster" not in second.stdout  # no cluster started for a cached run
+    assert "steps to run on" not in second.stdout  # no executor started for a cached run
     assert _metrics(project) == metrics
 
 

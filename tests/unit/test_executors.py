@@ -55,7 +55,7 @@ def _run(prepared: PreparedRun, kind: str, on_error: str) -> dict[str, str]:
     return {node: outcome.status for node, outcome in outcomes.items()}
 
 
-@pytest.mark.parametrize("kind", ["sequential", "threads", "local"])
+@pytest.mark.parametrize("kind", ["sequential", "threads", "processes", "local"])
 def test_keep_going_runs_everything_not_downstream_of_a_failure(project: Path, kind: str) -> None:
     prepared = _prepared(project)
     statuses = _run(prepared, kind, "keep-going")
@@ -68,7 +68,7 @@ def test_keep_going_runs_everything_not_downstream_of_a_failure(project: Path, k
     assert read(prepared.plan.node("total").fingerprint, "metrics") == {"value": 3, "parts": 3}
 
 
-@pytest.mark.parametrize("kind", ["sequential", "threads", "local"])
+@pytest.mark.parametrize("kind", ["sequential", "threads", "processes", "local"])
 def test_fail_stops_at_the_first_failure(project: Path, kind: str) -> None:
     prepared = _prepared(project)
     statuses = _run(prepared, kind, "fail")
@@ -90,6 +90,32 @@ def test_failure_names_step_fingerprint_and_log(project: Path) -> None:
     assert failure.fingerprint == prepared.plan.node("broken").fingerprint
     assert failure.error_type == "ValueError" and failure.message == "boom"
     assert failure.log_path is not None and "ValueError: boom" in Path(failure.log_path).read_text()
+
+
+def test_a_dead_worker_process_fails_its_task_and_the_run_goes_on(project: Path) -> None:
+    spec = """
+    steps:
+      a: {uses: "tests.sample_steps:sample_constant", with: {value: 1.0}}
+      dies:
+        uses: "tests.sample_steps:sample_die"
+        inputs: {upstream: a.metrics}
+      after:
+        uses: "tests.sample_steps:sample_add"
+        inputs: {left: dies.metrics, right: a.metrics}
+    metrics: [a.metrics]
+    """
+    prepared = _prepared(project, spec)
+    settings = {"kind": "processes", "on_error": "keep-going", "n_workers": 2}
+    with make_executor(settings) as executor:
+        graph = task_graph(prepared.plan, prepared.to_run, prepared.store, "test")
+        outcomes = executor.run(graph, Callbacks())
+        # The broken pool is replaced: the executor still runs what it is given.
+        assert executor.run(graph, Callbacks())["a"].status == "ran"
+    assert outcomes["a"].status == "ran"
+    failure = outcomes["dies"].failure
+    assert outcomes["dies"].status == "failed" and failure is not None
+    assert failure.error_type == "WorkerLost" and "run again to resume" in failure.message
+    assert "after" not in outcomes  # never reached
 
 
 def test_embedded_cluster_workers_fork_from_one_warm_server() -> None:

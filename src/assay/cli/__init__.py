@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 USAGE = """usage: assay <command> [arguments]
 
@@ -95,3 +96,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(USAGE, file=sys.stderr)
             outcome.code = 2
     return outcome.code
+
+
+def entry() -> NoReturn:
+    """The console script: :func:`main`, then an exit that skips interpreter teardown.
+
+    Tearing down pandas, scikit-learn, Dask and the embedded cluster's forkserver module by
+    module takes 0.3-0.4 s after the work is done. Every exit handler still runs (logging
+    is flushed, clusters are closed); only the teardown is skipped, and only when no other
+    non-daemon thread is still running, as the interpreter would wait for it.
+    """
+    import atexit
+    import contextlib
+    import os
+    import threading
+
+    code = main()
+    if any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate()):
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)

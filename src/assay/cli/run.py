@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from assay.config.project import Project, locate_project
 
+DEFAULT_EXECUTOR = "auto"
+"""The ``executor`` option of the shipped config.yaml."""
+
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
@@ -23,6 +26,14 @@ def run_command(args: list[str]) -> int:
     from assay.config.schema import register_schemas
 
     project = locate_project()
+    executor = likely_executor(args)
+    if executor in ("auto", "local", "processes"):
+        from assay.executor import resolve_kind
+        from assay.executor.worker_server import start_worker_server
+
+        # Worker processes fork from a server that imports their libraries (~1.5 s);
+        # starting it now overlaps that with composing and compiling.
+        start_worker_server(for_cluster=resolve_kind({"kind": executor}) == "local")
     register_schemas()
     remember(project, [a for a in args if "=" in a and not a.startswith("-")])
     make_importable(project.root)
@@ -56,6 +67,23 @@ def run_command(args: list[str]) -> int:
     if settings is not None and settings["build"]:
         build_report_after_run(project, settings)
     return 0
+
+
+def likely_executor(args: list[str]) -> str | None:
+    """The executor kind a run with ``args`` will most likely use; None: nothing runs.
+
+    Hydra's informational flags (``--cfg``, ``--help``, ...) run nothing; otherwise an
+    ``executor=`` override decides, or the shipped default. A project whose config picks
+    another executor only costs a worker server started for nothing, ended at exit.
+    """
+    executor = DEFAULT_EXECUTOR
+    for arg in args:
+        if arg.startswith("-") and arg not in ("-m", "--multirun"):
+            return None
+        key, _, value = arg.lstrip("+~").partition("=")
+        if key == "executor":
+            executor = value
+    return executor
 
 
 def build_report_after_run(project: Project, settings: dict[str, Any]) -> None:

@@ -155,9 +155,16 @@ class LocalExecutorSettings:
     n_workers: int | None = None
     threads_per_worker: int = 1
     memory_limit: str = "auto"
-    dashboard_address: str | None = "127.0.0.1:8787"
+    dashboard_address: str | None = None
     on_error: str = "fail"
     gpu_workers: int | None = None
+
+
+@dataclass
+class AutoExecutorSettings(LocalExecutorSettings):
+    """A LocalCluster when the run needs one (a dashboard, GPU workers), else a process pool."""
+
+    kind: str = "auto"
 
 
 @dataclass
@@ -165,6 +172,15 @@ class ThreadsExecutorSettings:
     """Dask's threaded scheduler in the calling process."""
 
     kind: str = "threads"
+    n_workers: int | None = None
+    on_error: str = "fail"
+
+
+@dataclass
+class ProcessesExecutorSettings:
+    """Dask's multiprocessing scheduler: a pool of worker processes, no cluster."""
+
+    kind: str = "processes"
     n_workers: int | None = None
     on_error: str = "fail"
 
@@ -196,8 +212,10 @@ class LocalStoreSettings:
 
 
 EXECUTOR_KINDS: dict[str, type[Any]] = {
+    "auto": AutoExecutorSettings,
     "local": LocalExecutorSettings,
     "threads": ThreadsExecutorSettings,
+    "processes": ProcessesExecutorSettings,
     "dask": DaskExecutorSettings,
     "sequential": SequentialExecutorSettings,
 }

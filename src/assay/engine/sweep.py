@@ -12,7 +12,7 @@ import concurrent.futures
 import dataclasses
 import functools
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -126,26 +126,29 @@ class SweepReport:
     failures: list[JobResult] = field(default_factory=list)
 
 
-def prepare_sweep(jobs: Sequence[SweepJob], project: Project,
+def prepare_sweep(batch: Iterable[SweepJob], project: Project,
                   on_work: Callable[[DictConfig], None] | None = None) -> PreparedSweep:
     """Validates and compiles every job, then merges their plans.
 
     Args:
-        jobs: The jobs of the batch.
+        batch: The jobs of the batch; a generator may compose each job as it is asked
+            for, so that ``on_work`` can fire once the first job is compiled.
         project: Where configs and pipelines come from.
         on_work: Called once, with the job's config, as soon as a job turns out to have
             a node to run (so the sweep will run something): a launcher starts its
-            cluster then, while the other jobs compile.
+            cluster then, while the other jobs compose and compile.
 
     Raises:
         UserError: listing the problems of every job that has any, before anything runs.
     """
     problems: list[Problem] = []
     prepared: list[PreparedRun] = []
+    jobs: list[SweepJob] = []
     store: Store | None = None
     checked: dict[str, bool] = {}
     specs: dict[Path, PipelineSpec] = {}
-    for job in jobs:
+    for job in batch:
+        jobs.append(job)
         try:
             run = prepare(job.cfg, project, store, checked, specs)
         except UserError as error:
@@ -171,7 +174,7 @@ def prepare_sweep(jobs: Sequence[SweepJob], project: Project,
             if merged_id not in statuses or status.status == RUN:
                 statuses[merged_id] = status
     sweep = section(jobs[0].cfg, "sweep")
-    return PreparedSweep(list(jobs), prepared, merged, statuses, store,
+    return PreparedSweep(jobs, prepared, merged, statuses, store,
                          sweep_executor_settings(jobs[0].cfg), sweep["objective"],
                          sweep["direction"])
 
@@ -331,10 +334,10 @@ class EarlyExecutor:
 
     def start(self, cfg: DictConfig) -> None:
         """Starts the executor of the (validated) job config ``cfg`` when it is a LocalCluster."""
-        from assay.executor import make_executor
+        from assay.executor import make_executor, resolve_kind
 
         settings = sweep_executor_settings(cfg)
-        if self._future is not None or settings["kind"] != "local":
+        if self._future is not None or resolve_kind(settings) != "local":
             return  # other executors start in no time when the tasks are submitted
         self.settings = settings
         pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="assay-start")

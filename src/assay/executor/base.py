@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from assay.errors import StepFailure
 from assay.executor.task import TaskOutcome, TaskSpec, run_task
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,20 @@ class Executor(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def crashed(spec: TaskSpec, error: object) -> TaskOutcome:
+    """The outcome of a task that died outside the step (worker lost, unpicklable result)."""
+    failure = StepFailure(
+        node=spec.node,
+        step=spec.step,
+        fingerprint=spec.fingerprint,
+        error_type=type(error).__name__,
+        message=str(error),
+        traceback="",
+        log_path=spec.log_path,
+    )
+    return TaskOutcome(spec.node, "failed", time.time(), 0.0, failure)
 
 
 def skipped(node: str) -> TaskOutcome:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import time
 import warnings
 from typing import Any
 
-from assay.errors import ConfigError, Problem, StepFailure
-from assay.executor.base import Callbacks, Executor, TaskGraph
+from assay.errors import ConfigError, Problem
+from assay.executor.base import Callbacks, Executor, TaskGraph, crashed
+from assay.executor.dask_import import import_distributed
 from assay.executor.task import TaskOutcome, run_task
-from assay.executor.worker_server import WARMUP_MODULE, start_worker_server
+from assay.executor.worker_server import WARMUP_MODULE, use_worker_server
 
 
 class DistributedExecutor(Executor):
@@ -50,16 +50,21 @@ class DistributedExecutor(Executor):
         ``dashboard_address`` no dashboard starts (the scheduler's plain HTTP endpoints
         take a free port on the loopback interface, not 8787).
         """
-        from distributed import Client, LocalCluster
-
         from assay.executor.gpus import local_gpu_workers, worker_environments
+
+        import_distributed()
+        import dask
+        from distributed import Client, LocalCluster
 
         workers = n_workers or _cores()
         gpus = local_gpu_workers(gpu_workers)
         cpu_env, gpu_envs = worker_environments(gpus, os.environ.get("CUDA_VISIBLE_DEVICES"))
         # Forked workers already hold the libraries; spawned ones import them at start.
-        preload = [] if start_worker_server() else [WARMUP_MODULE]
-        with warnings.catch_warnings():
+        preload = [] if use_worker_server() else [WARMUP_MODULE]
+        # Without a dashboard nobody sees the workers' statistical profiler, which samples
+        # the running task's stack every 10 ms (reading source lines) on the task's core.
+        quiet = {} if dashboard_address else {"distributed.worker.profile.enabled": False}
+        with warnings.catch_warnings(), dask.config.set(quiet):
             # A busy dashboard port moves to a free one; the link printed shows which.
             warnings.filterwarnings("ignore", message=r"Port \d+ is already in use")
             cluster = LocalCluster(
@@ -85,6 +90,7 @@ class DistributedExecutor(Executor):
         Raises:
             ConfigError: when nothing answers at ``address`` within ``timeout``.
         """
+        import_distributed()
         from distributed import Client
 
         try:
@@ -147,7 +153,7 @@ class DistributedExecutor(Executor):
         completed = as_completed(list(futures.values()), with_results=True, raise_errors=False)
         for future, result in completed:
             node = node_of[future.key]
-            outcome = result if isinstance(result, TaskOutcome) else _crashed(graph, node, result)
+            outcome = result if isinstance(result, TaskOutcome) else crashed(graph.tasks[node], result)
             outcomes[node] = outcome
             callbacks.finished(outcome)
             for other, deps in waiting.items():
@@ -164,21 +170,6 @@ class DistributedExecutor(Executor):
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
-
-
-def _crashed(graph: TaskGraph, node: str, error: object) -> TaskOutcome:
-    """An outcome for a task that died outside the step (worker lost, unpicklable result)."""
-    spec = graph.tasks[node]
-    failure = StepFailure(
-        node=node,
-        step=spec.step,
-        fingerprint=spec.fingerprint,
-        error_type=type(error).__name__,
-        message=str(error),
-        traceback="",
-        log_path=spec.log_path,
-    )
-    return TaskOutcome(node, "failed", time.time(), 0.0, failure)
 
 
 def dashboard_options(address: str | None) -> dict[str, Any]:

@@ -42,7 +42,9 @@ def local_gpu_workers(gpu_workers: int | None) -> int:
 
 def planned_gpus(settings: Mapping[str, Any]) -> int | None:
     """GPUs the configured executor will have; None when only a running cluster can tell."""
-    kind = settings.get("kind")
+    from assay.executor import resolve_kind
+
+    kind = resolve_kind(settings)
     if kind == "dask":
         return None
     if kind == "local":

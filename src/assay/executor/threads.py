@@ -10,10 +10,9 @@ import contextlib
 import dataclasses
 import functools
 import os
-import queue
-import threading
 
 from assay.executor.base import Callbacks, Executor, TaskGraph, skipped
+from assay.executor.relay import Events, run_relayed
 from assay.executor.task import TaskOutcome, run_task
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -41,53 +40,29 @@ class ThreadsExecutor(Executor):
         blas_threads = max(1, (os.cpu_count() or 1) // self.n_workers)
         for variable in _THREAD_VARIABLES:
             os.environ.setdefault(variable, str(blas_threads))
-        # Tasks report through a queue, so callbacks run in the calling thread as with
-        # every other executor (a launcher finalises jobs from them).
-        events: queue.Queue[tuple[str, object] | None] = queue.Queue()
+        def schedule(events: Events) -> None:
+            def execute(node: str, *upstream: TaskOutcome) -> TaskOutcome:
+                spec = graph.tasks[node]
+                if any(not o.ok for o in upstream):
+                    outcome = skipped(node)
+                else:
+                    events.put(("started", node))
+                    outcome = run_task(dataclasses.replace(spec, threads=blas_threads),
+                                       *upstream)
+                events.put(("finished", outcome))
+                if outcome.status == "failed" and self.on_error == "fail":
+                    raise _StopRun(node)
+                return outcome
 
-        def execute(node: str, *upstream: TaskOutcome) -> TaskOutcome:
-            spec = graph.tasks[node]
-            if any(not o.ok for o in upstream):
-                outcome = skipped(node)
-            else:
-                events.put(("started", node))
-                outcome = run_task(dataclasses.replace(spec, threads=blas_threads), *upstream)
-            events.put(("finished", outcome))
-            if outcome.status == "failed" and self.on_error == "fail":
-                raise _StopRun(node)
-            return outcome
+            delayed_tasks: dict[str, object] = {}
+            for node in graph.order:
+                deps = [delayed_tasks[d] for d in graph.depends.get(node, ())]
+                delayed_tasks[node] = dask.delayed(functools.partial(execute, node), pure=False)(
+                    *deps, dask_key_name=f"{node}-{graph.tasks[node].fingerprint[:16]}"
+                )
+            # On _StopRun the failure is already reported; tasks never reached have no outcome.
+            with contextlib.suppress(_StopRun):
+                dask.compute(*delayed_tasks.values(), scheduler="threads",
+                             num_workers=self.n_workers)
 
-        delayed_tasks: dict[str, object] = {}
-        for node in graph.order:
-            deps = [delayed_tasks[d] for d in graph.depends.get(node, ())]
-            delayed_tasks[node] = dask.delayed(functools.partial(execute, node), pure=False)(
-                *deps, dask_key_name=f"{node}-{graph.tasks[node].fingerprint[:16]}"
-            )
-        errors: list[BaseException] = []
-
-        def compute() -> None:
-            try:
-                # On _StopRun the failure is already reported; tasks never reached have no outcome.
-                with contextlib.suppress(_StopRun):
-                    dask.compute(*delayed_tasks.values(), scheduler="threads",
-                                 num_workers=self.n_workers)
-            except BaseException as error:  # reported in the calling thread
-                errors.append(error)
-            finally:
-                events.put(None)
-
-        worker = threading.Thread(target=compute, name="assay-threads", daemon=True)
-        worker.start()
-        outcomes: dict[str, TaskOutcome] = {}
-        while (event := events.get()) is not None:
-            kind, payload = event
-            if kind == "started":
-                callbacks.started(str(payload))
-            else:
-                assert isinstance(payload, TaskOutcome)
-                outcomes[payload.node] = payload
-                callbacks.finished(payload)
-        worker.join()
-        if errors:
-            raise errors[0]
-        return outcomes
+        return run_relayed(schedule, "assay-threads", callbacks)

@@ -1,46 +1,93 @@
-"""The process an embedded cluster's workers fork from (a multiprocessing forkserver).
+"""The process local worker processes fork from (a multiprocessing forkserver).
 
-Spawned workers each import pandas and scikit-learn again (~2 s of CPU apiece, on the
-cores the client needs for composing and compiling). A forkserver imports them once,
-in its own process, and forks warm workers. Starting it as soon as the executor is
-known overlaps that import with everything that happens before the first task.
+Both the multiprocessing scheduler's pool and an embedded LocalCluster's workers fork
+from it. Spawned workers would each import pandas and scikit-learn again (~2 s of CPU
+apiece, on the cores the client needs for composing and compiling). The forkserver
+imports them once, in its own process, and forks warm workers; it never runs a task,
+so no OpenMP thread pool exists to be broken by the fork. ``assay run`` starts it
+first thing when the run may need it, overlapping that import with Hydra's start-up
+and the compilation.
 """
 
 from __future__ import annotations
 
 import atexit
-import functools
+import contextlib
 import os
 import sys
 
 WARMUP_MODULE = "assay.executor.warmup"
 
 
-@functools.cache  # a sweep asks early (to overlap the imports) and again for its cluster
-def start_worker_server() -> bool:
+_started: list[bool] = []  # whether workers can fork from the server, once it is asked for
+
+
+def start_worker_server(for_cluster: bool = True) -> bool:
     """Starts the forkserver (once per process) with the worker libraries preloaded.
 
+    Cheap here (~5 ms: no Dask import); the server imports the libraries in its own
+    process. One still importing when this process exits is ended then, so that a
+    run that never needed it does not wait for it.
+
+    Args:
+        for_cluster: Whether the workers will be a LocalCluster's, which also need
+            ``distributed`` (~0.5 s more to import); the first call decides.
+
     Returns:
-        Whether workers fork from it. Where forkserver is missing (Windows), workers are
-        spawned as Dask's default and must import the libraries themselves.
+        Whether workers can fork from it. Where forkserver is missing (Windows), workers
+        are spawned and must import the libraries themselves.
     """
+    if _started:
+        return _started[0]
     import multiprocessing
     import multiprocessing.forkserver
 
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        _started.append(False)
+        return False
+    modules = [WARMUP_MODULE, __name__]
+    multiprocessing.get_context("forkserver").set_forkserver_preload(
+        ["distributed", *modules] if for_cluster else modules
+    )
+    multiprocessing.forkserver.ensure_running()
+    atexit.register(_stop_worker_server)
+    _started.append(True)
+    return True
+
+
+def use_worker_server() -> bool:
+    """Makes Dask fork its workers from the worker server, starting it if needed."""
+    if not start_worker_server():
+        return False
     import dask
+
+    from assay.executor.dask_import import import_distributed
+
+    import_distributed()
     import distributed.utils
 
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return False
     dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
     # Dask's own forkserver set-up first imports every optional package into this
     # process (~0.5 s); marking it done and naming the modules workers need does less.
     distributed.utils._forkserver_preload_set = True
-    multiprocessing.get_context("forkserver").set_forkserver_preload(
-        ["distributed", WARMUP_MODULE, __name__]
-    )
-    multiprocessing.forkserver.ensure_running()
     return True
+
+
+def _stop_worker_server() -> None:
+    """Ends the forkserver at exit instead of letting it finish its imports first.
+
+    It notices that this process is gone only once its preloading is done (up to ~2 s),
+    and until then it holds this process's stdout and stderr open, so a shell pipe or a
+    caller capturing the output would wait for it. Workers are closed by then.
+    """
+    import multiprocessing.forkserver
+    import signal
+
+    pid = getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)
+    if pid:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)  # gone, with the output it held, before this process is
 
 
 def _in_forkserver() -> bool:

@@ -20,12 +20,24 @@ REGRESSION_METRICS = ("rmse", "mae", "r2")
 
 def score(model: Any, features: Any, labels: Any, task: str) -> dict[str, Any]:
     """Every metric that applies to ``task``, plus ``n_rows``."""
+    model, features = _transformed(model, features)
     if task == "classification":
         result = _classification(model, features, labels)
     else:
         result = _regression(model.predict(features), labels)
     result["n_rows"] = len(labels)
     return result
+
+
+def _transformed(model: Any, features: Any) -> tuple[Any, Any]:
+    """A pipeline's final estimator and the features its earlier steps make, transformed
+    once: scoring asks for predictions and probabilities, and the pipeline would
+    transform the features again for each."""
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(model, Pipeline) and len(model.steps) > 1:
+        return model.steps[-1][1], model[:-1].transform(features)
+    return model, features
 
 
 def _classification(model: Any, features: Any, labels: Any) -> dict[str, Any]:
@@ -145,13 +157,24 @@ def _decision(model: Any, features: Any) -> Any:
 def _roc_auc(true_index: Any, scores: Any, n_classes: int) -> float:
     """Binary ROC AUC, or the one-vs-rest macro average for several classes."""
     import numpy as np
-    from sklearn.metrics import roc_auc_score
 
     if n_classes == 2:
         column = scores[:, 1] if scores.ndim == 2 else scores
-        return float(roc_auc_score(true_index == 1, column))
-    areas = [roc_auc_score(true_index == k, scores[:, k]) for k in range(n_classes)]
-    return float(np.mean(areas))
+        return _binary_auc(true_index == 1, column)
+    return float(np.mean([_binary_auc(true_index == k, scores[:, k]) for k in range(n_classes)]))
+
+
+def _binary_auc(positive: Any, scores: Any) -> float:
+    """The area under the ROC curve as the Mann-Whitney statistic: the chance that a random
+    positive scores above a random negative, ties counting half. It equals scikit-learn's
+    trapezoidal area and costs one sort (``roc_auc_score`` took ~25 ms on 50,000 rows)."""
+    from scipy.stats import rankdata
+
+    ranks = rankdata(scores)  # tied scores share their average rank
+    n_positive = int(positive.sum())
+    n_negative = positive.size - n_positive
+    above = ranks[positive].sum() - n_positive * (n_positive + 1) / 2
+    return float(above / (n_positive * n_negative))
 
 
 def _regression(predicted: Any, labels: Any) -> dict[str, Any]:

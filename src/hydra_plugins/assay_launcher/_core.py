@@ -14,7 +14,7 @@ own process-based launchers do.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,53 +57,60 @@ def launch(launcher: AssayLauncher, job_overrides: Sequence[Sequence[str]],
     getattr(launcher.task_function, SWEEP_CONFIGS_ATTRIBUTE, []).append(launcher.config)
     _start_worker_server_early(launcher.config)
     composer = launcher.composer()
-    jobs = [SweepJob(initial_job_idx + index, tuple(o),
+    # Composed one by one as the sweep compiles them, so that its cluster starts as soon
+    # as the first job turns out to have work (a Hydra error still stops the batch
+    # before anything runs).
+    jobs = (SweepJob(initial_job_idx + index, tuple(o),
                      composer.compose(initial_job_idx + index, o))
-            for index, o in enumerate(job_overrides)]
-    return _launch_pipelines(launcher, project, jobs)
+            for index, o in enumerate(job_overrides))
+    return _launch_pipelines(launcher, project, jobs, len(job_overrides))
 
 
 def _start_worker_server_early(config: DictConfig) -> None:
-    """An embedded LocalCluster's workers import their libraries while the jobs compile.
+    """Local worker processes import their libraries while the jobs compile.
 
-    Only the forkserver starts here; the cluster itself waits until some job has a
-    node to run (a fully cached sweep needs none).
+    Only the forkserver starts here (unless ``assay run`` started it already); a cluster
+    waits until some job has a node to run (a fully cached sweep needs none).
     """
+    from omegaconf.errors import OmegaConfBaseException
+
+    from assay.executor import resolve_kind
     from assay.executor.worker_server import start_worker_server
 
-    if OmegaConf.select(config, "executor.kind", default=None) != "local":
-        return
-    start_worker_server()
-    # Importing Dask set its loggers to INFO (it does when the root logger has handlers);
-    # Hydra's logging config, applied again, keeps cluster chatter out of the job list.
-    configure_log(config.hydra.hydra_logging, config.hydra.verbose)
+    try:
+        kind = resolve_kind(OmegaConf.to_container(config.executor, resolve=True))
+    except (OmegaConfBaseException, KeyError, TypeError, ValueError):
+        return  # an invalid executor group is reported with the jobs' other problems
+    if kind in ("local", "processes"):
+        start_worker_server(for_cluster=kind == "local")
 
 
 # ---------------------------------------------------------------------- assay pipelines
 
 
-def _launch_pipelines(launcher: AssayLauncher, project: Any,
-                      jobs: list[SweepJob]) -> list[JobReturn]:
+def _launch_pipelines(launcher: AssayLauncher, project: Any, jobs: Iterable[SweepJob],
+                      count: int) -> list[JobReturn]:
     from assay.engine.sweep import EarlyExecutor
 
     early = EarlyExecutor()  # started by the first job found to have work
     try:
-        return _run_pipelines(launcher, project, jobs, early)
+        return _run_pipelines(launcher, project, jobs, count, early)
     finally:
         early.discard()  # unless the sweep took it
 
 
-def _run_pipelines(launcher: AssayLauncher, project: Any, jobs: list[SweepJob],
-                   early: EarlyExecutor) -> list[JobReturn]:
+def _run_pipelines(launcher: AssayLauncher, project: Any, jobs: Iterable[SweepJob],
+                   count: int, early: EarlyExecutor) -> list[JobReturn]:
     from assay.cli.sweep_summary import print_leaderboard, print_sweep_plan
     from assay.engine.leaderboard import leaderboard, record_batch
     from assay.engine.sweep import execute_sweep, prepare_sweep
 
     # Every job is checked before any job runs.
     sweep = prepare_sweep(jobs, project, on_work=early.start)
+    assert len(sweep.jobs) == count
     print_sweep_plan(sweep)
     returns: dict[int, JobReturn] = {}
-    output_dirs = {index: _output_dir(job.cfg) for index, job in enumerate(jobs)}
+    output_dirs = {index: _output_dir(job.cfg) for index, job in enumerate(sweep.jobs)}
     wants_float = _optimising_sweeper(launcher.config)
 
     def done(index: int, result: JobResult) -> None:
@@ -118,7 +125,7 @@ def _run_pipelines(launcher: AssayLauncher, project: Any, jobs: list[SweepJob],
     assert launcher.config is not None
     sweep_id = record_batch(sweep.store, str(launcher.config.hydra.sweep.dir), sweep, report)
     print_leaderboard(report, leaderboard(sweep.store, sweep_id))
-    return [returns[index] for index in range(len(jobs))]
+    return [returns[index] for index in range(count)]
 
 
 def _check_sweeper_direction(config: DictConfig) -> None:
@@ -243,10 +250,12 @@ def _launch_task_functions(launcher: AssayLauncher, job_overrides: Sequence[Sequ
 
 
 def _client(launcher: AssayLauncher) -> tuple[Any, Any]:
-    from distributed import Client, LocalCluster
-
     from assay.errors import ConfigError, Problem
+    from assay.executor.dask_import import import_distributed
     from assay.executor.distributed import dashboard_options
+
+    import_distributed()
+    from distributed import Client, LocalCluster
 
     if launcher.executor == "dask":
         if not launcher.address:
