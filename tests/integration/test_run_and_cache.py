@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -115,6 +117,21 @@ def test_editing_a_step_invalidates_it_and_downstream_only(project: Path) -> Non
     rerun = assay("run", "pipeline=chain", "executor=threads", cwd=project)
     assert "3 steps: 2 ran, 1 from cache" in rerun.stdout
     assert _metrics(project) == {"value": 10.0}
+
+
+def test_project_local_steps_run_in_worker_processes_started_by_the_console_script(
+        project: Path) -> None:
+    # The console script's sys.path does not hold the working directory (python -m does):
+    # the project is put on it, and each worker forked from the worker server (started
+    # before Hydra) gets the client's sys.path with it.
+    (project / "chainsteps.py").write_text(STEPS_V1)
+    (project / "pipelines" / "chain.yaml").write_text(textwrap.dedent(CHAIN))
+    script = Path(sys.executable).with_name("assay")
+    result = subprocess.run([str(script), "run", "pipeline=chain", "executor=processes"],
+                            cwd=project, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr
+    assert "3 steps: 3 ran" in result.stdout
+    assert _metrics(project) == {"value": 7.0}
 
 
 def test_local_cluster_and_threads_give_identical_fingerprints_and_metrics(project: Path) -> None:

@@ -20,23 +20,23 @@ if TYPE_CHECKING:
 
 def run_command(args: list[str]) -> int:
     """Runs the Hydra app with ``args`` (overrides and Hydra flags)."""
-    import hydra
-
-    from assay.cli.hydra_errors import remember
-    from assay.config.schema import register_schemas
-
     project = locate_project()
+    make_importable(project.root)
     executor = likely_executor(args)
     if executor in ("auto", "local", "processes"):
         from assay.executor import resolve_kind
         from assay.executor.worker_server import start_worker_server
 
         # Worker processes fork from a server that imports their libraries (~1.5 s);
-        # starting it now overlaps that with composing and compiling.
+        # starting it first thing overlaps that with Hydra, composing and compiling.
         start_worker_server(for_cluster=resolve_kind({"kind": executor}) == "local")
+    import hydra
+
+    from assay.cli.hydra_errors import remember
+    from assay.config.schema import register_schemas
+
     register_schemas()
     remember(project, [a for a in args if "=" in a and not a.startswith("-")])
-    make_importable(project.root)
 
     errors: list[Exception] = []
     configs: list[DictConfig] = []  # each run's config, or each sweep batch's (the launcher's)
