@@ -13,7 +13,7 @@ running a plain app versus ``assay run -m`` (targets: 2.5x faster, within 1.3x o
 Two data shapes: "narrow" (20 columns, written as Parquet and as CSV) and "wide" (100
 columns, CSV). The narrow fits take 0.1-0.4 s, so the ideal of the narrow sweep (~1.5 s)
 is shorter than starting Python and importing the libraries the work needs; the wide
-sweep's work (~10 s of it on 2 cores) is what a sweep worth parallelising looks like.
+sweep's work (~8 s of it on 2 cores) is what a sweep worth parallelising looks like.
 Every variant runs ROUNDS times, interleaved, each assay run in a fresh store; medians.
 
 The ideal is the sum of the unique work divided by the cores, with one reference per
