@@ -5,7 +5,8 @@ processes fork from the worker server, which has imported pandas, pyarrow and
 scikit-learn once (``assay.executor.worker_server``). There is no scheduler process,
 no nannies and no ``distributed`` to import on either side, so it is ready as soon as
 the server's imports are done, and a task costs a fork-free round trip. It has no
-dashboard and no per-GPU workers: a plan whose steps need a GPU runs on ``local``.
+dashboard, no memory limit per worker and no per-GPU workers: GPU steps belong on
+``local`` (which ``auto`` picks on a machine with GPUs).
 """
 
 from __future__ import annotations
