@@ -93,18 +93,7 @@ def test_failure_names_step_fingerprint_and_log(project: Path) -> None:
 
 
 def test_a_dead_worker_process_fails_its_task_and_the_run_goes_on(project: Path) -> None:
-    spec = """
-    steps:
-      a: {uses: "tests.sample_steps:sample_constant", with: {value: 1.0}}
-      dies:
-        uses: "tests.sample_steps:sample_die"
-        inputs: {upstream: a.metrics}
-      after:
-        uses: "tests.sample_steps:sample_add"
-        inputs: {left: dies.metrics, right: a.metrics}
-    metrics: [a.metrics]
-    """
-    prepared = _prepared(project, spec)
+    prepared = _prepared(project, SPEC.replace("sample_fail", "sample_die"))
     settings = {"kind": "processes", "on_error": "keep-going", "n_workers": 2}
     with make_executor(settings) as executor:
         graph = task_graph(prepared.plan, prepared.to_run, prepared.store, "test")
@@ -112,10 +101,10 @@ def test_a_dead_worker_process_fails_its_task_and_the_run_goes_on(project: Path)
         # The broken pool is replaced: the executor still runs what it is given.
         assert executor.run(graph, Callbacks())["a"].status == "ran"
     assert outcomes["a"].status == "ran"
-    failure = outcomes["dies"].failure
-    assert outcomes["dies"].status == "failed" and failure is not None
+    failure = outcomes["broken"].failure
+    assert outcomes["broken"].status == "failed" and failure is not None
     assert failure.error_type == "WorkerLost" and "run again to resume" in failure.message
-    assert "after" not in outcomes  # never reached
+    assert "after_broken" not in outcomes  # never reached
 
 
 def test_embedded_cluster_workers_fork_from_one_warm_server() -> None:

@@ -68,7 +68,8 @@ class ConfigOrigin:
 
 _ACCEPTED: set[tuple[type[Any], str]] = set()
 """Groups whose values a schema accepted: the jobs of a sweep repeat most groups, and
-building a structured config to check them again costs ~1 ms a group."""
+building a structured config to check each again took 12 jobs' validation from 0.05 s
+to 0.23 s."""
 
 
 def validate_config(cfg: DictConfig, origin: ConfigOrigin) -> None:
