@@ -7,6 +7,7 @@ way it happens while the client is still composing and compiling, off the critic
 of the first task each worker runs.
 """
 
+import hydra.utils  # noqa: F401  (steps build estimators with Hydra's instantiate)
 import pandas  # noqa: F401
 import pyarrow.parquet  # noqa: F401
 import sklearn.base
