@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from assay.config.sections import without_hydra
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _composed() -> object:
+def _composed() -> DictConfig:
     with initialize_config_dir(config_dir=str(REPO / "configs"), version_base="1.3"):
         return compose("config", ["model.C=0.5"], return_hydra_config=True)
 
