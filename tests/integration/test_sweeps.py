@@ -294,3 +294,18 @@ def test_a_fully_cached_sweep_on_the_embedded_cluster_starts_no_cluster(
     assert [r.return_value["score"] for r in returns] == [2.0, 4.0, 8.0, 4.0, 16.0, 64.0]
     assert started == [] and git_reads == []
     assert _calls(counting) == {"fit": 6, "prepare": 2, "source": 1}
+
+
+def test_jobs_named_by_hydras_resolver_keep_metrics_beside_their_hydra_files(
+        counting: Path) -> None:
+    # ${hydra:...} reads the job's own Hydra config, which Hydra sets only per job.
+    result = assay("run", "-m", *SWEEP, "hydra.sweep.subdir=${hydra:job.override_dirname}",
+                   cwd=counting)
+    assert result.returncode == 0, result.stderr
+    sweep_dir = sorted((counting / "multirun").glob("*/*"))[-1]
+    jobs = sorted(p for p in sweep_dir.iterdir() if p.is_dir())
+    assert len(jobs) == 6
+    for job in jobs:
+        assert "knobs.power=" in job.name, job.name
+        assert (job / ".hydra" / "overrides.yaml").exists()
+        assert (job / "metrics.json").exists(), sorted(p.name for p in job.iterdir())

@@ -162,8 +162,19 @@ def _sweep_direction(config: DictConfig) -> str | None:
 
 
 def _output_dir(cfg: DictConfig) -> Path:
-    subdir = OmegaConf.select(cfg, "hydra.sweep.subdir")
-    return Path(str(OmegaConf.select(cfg, "hydra.sweep.dir"))) / str(subdir)
+    """The job's output directory, as Hydra's ``run_job`` will make it.
+
+    Its ``hydra.sweep`` paths may read the job's own Hydra config through the
+    ``${hydra:...}`` resolver, so that config is set while they are resolved.
+    """
+    instance = HydraConfig.instance()
+    previous = instance.cfg
+    instance.set_config(cfg)
+    try:
+        subdir = OmegaConf.select(cfg, "hydra.sweep.subdir")
+        return Path(str(OmegaConf.select(cfg, "hydra.sweep.dir"))) / str(subdir)
+    finally:
+        instance.cfg = previous
 
 
 def _optimising_sweeper(config: DictConfig | None) -> bool:
