@@ -4,6 +4,7 @@ and store values carrying HTML/JS payloads shown as text, never run."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,39 @@ def test_pages_fit_a_phone_width_screen(site: str) -> None:
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 1, (path, overflow)  # wide tables scroll inside themselves
             session.screenshot(path.replace("/", "-").removesuffix(".html"))
+        _assert_safe(session)
+
+
+def _table_key(text: str) -> tuple[int, Any]:
+    """How a table should order a cell: numbers first, as numbers (a leading number that
+    stands alone, as in "12.5 s"); then text, so run ids and dates order by time."""
+    plain = text.strip().replace(",", "")
+    number = re.match(r"[-+]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?(?=%|\s|$)", plain, re.I)
+    return (0, float(number.group(0))) if number else (1, plain.lower())
+
+
+def test_tables_sort_by_the_clicked_column_and_reverse_on_a_second_click(site: str) -> None:
+    with browser_page(artifacts_dir("report-site-tables")) as session:
+        page = session.page
+        page.goto(site + "runs/index.html")
+        page.wait_for_load_state("networkidle")
+        table = page.locator(".md-typeset table:not([class])").first
+        headers = table.locator("thead th")
+
+        def column(index: int) -> list[str]:
+            return table.locator(f"tbody tr td:nth-child({index + 1})").all_inner_texts()
+
+        varied = [i for i in range(headers.count()) if len(set(column(i))) > 1]
+        assert varied, "the runs table has no column whose values differ"
+        for index in varied:
+            headers.nth(index).click()
+            ascending = column(index)
+            assert headers.nth(index).get_attribute("aria-sort") == "ascending"
+            assert [_table_key(t) for t in ascending] == sorted(_table_key(t) for t in ascending)
+            headers.nth(index).click()
+            assert headers.nth(index).get_attribute("aria-sort") == "descending"
+            assert column(index) == ascending[::-1]
+        session.screenshot("runs-sorted")
         _assert_safe(session)
 
 

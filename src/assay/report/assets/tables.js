@@ -2,10 +2,13 @@
 // reverse. Material re-renders pages without a reload (instant navigation is off, but
 // document$ also fires on the first load), so the handlers attach on each page.
 (function () {
+  // A cell is a number when it starts with one that stands alone ("0.93", "12.5 s",
+  // "0.91 (0.88-0.94)", "40%"); run ids and dates ("20261129-0103...", "2026-11-29")
+  // sort as text, which orders them by time, not by their first digits.
+  var NUMBER = /^[-+]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?(%|\s|$)/i;
   function key(cell) {
     var text = cell.textContent.trim().replace(/,/g, "");
-    var value = parseFloat(text);
-    return isNaN(value) || !/^[-+]?[0-9.]/.test(text) ? text.toLowerCase() : value;
+    return NUMBER.test(text) ? parseFloat(text) : text.toLowerCase();
   }
   function compare(a, b) {
     if (typeof a === typeof b) { return a < b ? -1 : a > b ? 1 : 0; }
