@@ -14,6 +14,7 @@ own process-based launchers do.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -161,18 +162,30 @@ def _sweep_direction(config: DictConfig) -> str | None:
         return None
 
 
+_INTERPOLATION = re.compile(r"\$\{\s*([^}]*)\}")
+
+
 def _output_dir(cfg: DictConfig) -> Path:
     """The job's output directory, as Hydra's ``run_job`` will make it.
 
-    Its ``hydra.sweep`` paths may read the job's own Hydra config through the
-    ``${hydra:...}`` resolver, so that config is set while they are resolved.
+    Its ``hydra.sweep`` paths may read the job's own Hydra config (``${hydra:...}``,
+    or through other keys), so that config is set while they are resolved, unless they
+    only use the clock and the job's own fields (Hydra's defaults): setting it copies
+    Hydra's node, ~5 ms a job.
     """
+
+    def resolved() -> Path:
+        subdir = OmegaConf.select(cfg, "hydra.sweep.subdir")
+        return Path(str(OmegaConf.select(cfg, "hydra.sweep.dir"))) / str(subdir)
+
+    raw = str(OmegaConf.to_container(cfg.hydra.sweep, resolve=False))
+    if all(used.startswith(("now:", "hydra.job.")) for used in _INTERPOLATION.findall(raw)):
+        return resolved()
     instance = HydraConfig.instance()
     previous = instance.cfg
     instance.set_config(cfg)
     try:
-        subdir = OmegaConf.select(cfg, "hydra.sweep.subdir")
-        return Path(str(OmegaConf.select(cfg, "hydra.sweep.dir"))) / str(subdir)
+        return resolved()
     finally:
         instance.cfg = previous
 
