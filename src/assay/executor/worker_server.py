@@ -49,10 +49,35 @@ def start_worker_server(for_cluster: bool = True) -> bool:
     multiprocessing.get_context("forkserver").set_forkserver_preload(
         ["distributed", *modules] if for_cluster else modules
     )
+    _start_resource_tracker_without_output()
     multiprocessing.forkserver.ensure_running()
     atexit.register(_stop_worker_server)
     _started.append(True)
     return True
+
+
+def _start_resource_tracker_without_output() -> None:
+    """Starts multiprocessing's resource tracker with its stdout and stderr on /dev/null.
+
+    The forkserver needs it, and it would inherit this process's output: it ends only
+    once every process that shares its pipe has gone, a moment after this one, and
+    until then a caller reading the command's output to its end would still wait.
+    """
+    from multiprocessing import resource_tracker
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = (os.dup(1), os.dup(2))
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        resource_tracker.ensure_running()
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
 
 
 def use_worker_server() -> bool:
