@@ -59,8 +59,6 @@ VARIANTS = {  # name: the assay run's extra overrides
     "threads": ["executor=threads", "pipeline=fit"],
     "train_pipeline": ["pipeline=train"],
 }
-DEFAULT_OF = {"pipeline=fit": "default", "pipeline=train": "train_pipeline"}
-"""Each pipeline's run on the default executor."""
 WORKLOADS = {  # name: (columns, formats)
     "narrow": (20, ("parquet", "csv")),
     "wide": (100, ("csv",)),
@@ -194,7 +192,8 @@ def measure(workdir: Path, data: Path) -> dict[str, object]:
         # The same from each task's median duration on the default executor (one task per
         # worker process): the work as a typical round measured it, where the minima
         # above pick each task's fastest moment of a machine whose speed drifts.
-        usual = typical([d for _, d in runs[DEFAULT_OF[pipeline]]])
+        on_default = next(v for v, overrides in VARIANTS.items() if overrides == [pipeline])
+        usual = typical([d for _, d in runs[on_default]])
         usual_ideal, usual_floor, _ = ideal_and_floor(usual, prefixes[pipeline], start, cores)
         elapsed = statistics.median(e for e, _ in measured)
         own = statistics.median(sum(d.values()) for _, d in measured)

@@ -18,7 +18,7 @@ import os
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from assay.executor.base import Callbacks, Executor, TaskGraph, crashed, skipped
+from assay.executor.base import Callbacks, Executor, TaskGraph, crashed
 from assay.executor.relay import Events, run_relayed
 from assay.executor.task import TaskOutcome, TaskSpec, run_task
 
@@ -39,9 +39,7 @@ class _StopRun(Exception):
 
 
 def run_or_skip(spec: TaskSpec, stop_on_failure: bool, *upstream: TaskOutcome) -> TaskOutcome:
-    """One task in a worker process: skipped when a producer did not run."""
-    if any(not outcome.ok for outcome in upstream):
-        return skipped(spec.node)
+    """One task in a worker process (skipped by ``run_task`` when a producer did not run)."""
     outcome = run_task(spec, *upstream)
     if outcome.status == "failed" and stop_on_failure:
         raise _StopRun(outcome)
