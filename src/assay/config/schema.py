@@ -148,6 +148,23 @@ class ReportSettings:
 
 
 @dataclass
+class SecuritySettings:
+    """What a config, a pipeline spec or a stored artifact may make assay run.
+
+    Attributes:
+        allow_targets: Module prefixes a ``_target_`` (or a step's ``uses``) may name besides
+            the defaults (scikit-learn, torch, assay and the project's own modules). Each
+            prefix allows whole dotted components: ``pandas`` allows ``pandas.DataFrame``
+            but not ``pandasx.evil``. What it names runs with the user's rights.
+        allow_pickle: Extra ``module:qualname`` globals a stored pickle may reference when a
+            model is loaded, besides those assay's own loader accepts.
+    """
+
+    allow_targets: list[str] = field(default_factory=list)
+    allow_pickle: list[str] = field(default_factory=list)
+
+
+@dataclass
 class LocalExecutorSettings:
     """An embedded ``dask.distributed.LocalCluster``."""
 
@@ -229,10 +246,12 @@ SETTINGS_GROUPS: dict[str, type[Any]] = {
     "monitor": MonitorSettings,
     "card": CardSettings,
     "report": ReportSettings,
+    "security": SecuritySettings,
 }
 """Groups with a single shape."""
 
-OPTIONAL_GROUPS: frozenset[str] = frozenset({"sweep", "registry", "monitor", "card", "report"})
+OPTIONAL_GROUPS: frozenset[str] = frozenset({"sweep", "registry", "monitor", "card", "report",
+                                             "security"})
 """Groups a project may leave out; their schema defaults apply."""
 
 DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")
