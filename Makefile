@@ -19,7 +19,7 @@ MERMAID_JS := src/assay/report/assets/mermaid.min.js
 # downloads itself; on Debian and Ubuntu `make test` installs it with apt-get (sudo if not root).
 CHROMIUM_PACKAGE ?= chromium
 
-.PHONY: bytecode demo test install install-test install-torch install-chromium mermaid benchmarks clean
+.PHONY: bytecode demo test soak install install-test install-torch install-chromium mermaid benchmarks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,11 @@ test: install-test install-chromium
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# Crash-safety soak: 20 runs and sweeps killed with SIGKILL at random moments (CI runs it
+# after the suite; the suite itself has a 5-round variant).
+soak: install-test
+	$(BIN)/python -m pytest -m soak tests/integration/test_crash_soak.py
 
 benchmarks: install-test
 	$(BIN)/python benchmarks/run_all.py
