@@ -1,84 +1,149 @@
 """Code versions: a fingerprint of what a function or class does.
 
 The hash covers the abstract syntax tree, so comments, docstrings and formatting do
-not count, and it follows the functions and classes of the same module that the
-code refers to, so editing a private helper changes the version of its callers.
+not count, and it follows the functions, classes and assignments of the same module
+that the code refers to, so editing a private helper (or a module constant) changes
+the version of its callers.
+
+One function computes it from a module's source text: the compiler reads a module it
+has not imported with :mod:`ast`, and an imported object is hashed from its module's
+source the same way, so a class gets the same version whether or not its module
+happens to be imported in the compiling process.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
+import importlib.util
 import inspect
 import textwrap
 import types
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
 def hash_source(func: Callable[..., Any] | type) -> str:
-    """Fingerprint of a function's code: its AST without docstrings, plus same-module helpers."""
+    """Fingerprint of a function's or class's code, plus the same-module helpers it uses.
+
+    Equal to :func:`hash_definition` of its module's source for a top-level definition;
+    code that is not defined at the top of a readable module is hashed from its own
+    source (or, without source, its qualified name).
+    """
+    module = inspect.getmodule(func)
+    name = getattr(func, "__name__", None)
+    if module is not None and name and getattr(func, "__qualname__", None) == name:
+        source = _module_source(module)
+        version = hash_definition(source, name) if source else None
+        if version is not None:
+            return version
+    try:
+        own = inspect.getsource(func)
+    except (OSError, TypeError):
+        own = getattr(func, "__qualname__", repr(func))
+    return hash_text(own)
+
+
+def read_source(file: Path) -> str | None:
+    """A module file's text, decoded as the interpreter decodes it; None when unreadable."""
+    try:
+        return importlib.util.decode_source(file.read_bytes())
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+
+
+def _module_source(module: types.ModuleType) -> str | None:
+    """The module's source as it is on disk now (what the compiler reads, too)."""
+    file = getattr(module, "__file__", None)
+    if file and file.endswith(".py"):
+        return read_source(Path(file))
+    try:
+        return inspect.getsource(module)
+    except (OSError, TypeError):
+        return None
+
+
+def hash_definition(source: str, name: str) -> str | None:
+    """Fingerprint of the top-level definition ``name`` in a module's ``source``.
+
+    Covers the definition's syntax tree without docstrings, and every top-level
+    function, class or assignment of the module that it refers to by name, followed
+    transitively. None when the source does not parse or does not define ``name``.
+    """
+    index = _module_index(source)
+    if index is None or name not in index:
+        return None
+    seen: set[str] = set()
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        pending.extend(index[current].uses - seen)
     digest = hashlib.sha256()
-    for source in _sources_with_helpers(func):
-        digest.update(normalised_source(source).encode())
+    for part in [name, *sorted(seen - {name})]:
+        digest.update(f"{part}\0{index[part].text}\0".encode())
     return digest.hexdigest()
 
 
-def _sources_with_helpers(func: Callable[..., Any]) -> list[str]:
-    module = inspect.getmodule(func)
-    seen: set[int] = set()
-    sources: list[str] = []
-    pending: list[Any] = [func]
-    while pending:
-        obj = pending.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        try:
-            sources.append(inspect.getsource(obj))
-        except (OSError, TypeError):
-            sources.append(getattr(obj, "__qualname__", repr(obj)))
-            continue
-        pending.extend(_same_module_references(obj, module))
-    return sources
+@dataclass(frozen=True)
+class _Definition:
+    text: str
+    uses: frozenset[str]
 
 
-def _same_module_references(obj: Any, module: types.ModuleType | None) -> list[Any]:
-    if module is None:
-        return []
-    names: set[str] = set()
-    for code in _code_objects(obj):
-        names.update(code.co_names)
-    found = []
-    for name in sorted(names):
-        value = getattr(module, name, None)
-        if (inspect.isfunction(value) or inspect.isclass(value)) and (
-            getattr(value, "__module__", None) == module.__name__
-        ):
-            found.append(value)
-    return found
-
-
-def _code_objects(obj: Any) -> Iterator[types.CodeType]:
-    roots: list[types.CodeType] = []
-    if inspect.isfunction(obj):
-        roots.append(obj.__code__)
-    elif inspect.isclass(obj):
-        roots.extend(
-            member.__code__ for member in vars(obj).values() if inspect.isfunction(member)
-        )
-    while roots:
-        code = roots.pop()
-        yield code
-        roots.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
-
-
-def normalised_source(source: str) -> str:
-    """The source's syntax tree as text, without docstrings, comments or layout."""
+@functools.lru_cache(maxsize=128)
+def _module_index(source: str) -> dict[str, _Definition] | None:
+    """Each top-level name of the module: its normalised syntax and the module names it uses."""
     try:
-        tree = ast.parse(textwrap.dedent(source))
-    except SyntaxError:
-        return source
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    nodes: dict[str, list[ast.stmt]] = {}
+    for node in _top_level(tree.body):
+        for bound in _bound_names(node):
+            nodes.setdefault(bound, []).append(node)
+    index = {}
+    for bound, defining in nodes.items():
+        used = {n.id for node in defining for n in ast.walk(node) if isinstance(n, ast.Name)}
+        text = "\n".join(_dump(node) for node in defining)
+        index[bound] = _Definition(text, frozenset(used & nodes.keys() - {bound}))
+    return index
+
+
+def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Top-level statements, including those inside module-level if/try blocks."""
+    for node in body:
+        if isinstance(node, ast.If):
+            yield from _top_level(node.body + node.orelse)
+        elif isinstance(node, ast.Try):
+            yield from _top_level(node.body + node.orelse + node.finalbody)
+            for handler in node.handlers:
+                yield from _top_level(handler.body)
+        else:
+            yield node
+
+
+def _bound_names(node: ast.stmt) -> list[str]:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return [node.name]
+    if isinstance(node, ast.Assign):
+        return [t.id for t in node.targets if isinstance(t, ast.Name)]
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return [node.target.id]
+    return []
+
+
+def _dump(node: ast.AST) -> str:
+    _strip_docstrings(node)
+    return ast.dump(node, annotate_fields=False, include_attributes=False)
+
+
+def _strip_docstrings(tree: ast.AST) -> None:
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (
@@ -89,10 +154,17 @@ def normalised_source(source: str) -> str:
             and isinstance(body[0].value.value, str)
         ):
             node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
-    return ast.dump(tree, annotate_fields=False, include_attributes=False)
 
+
+def normalised_source(source: str) -> str:
+    """The source's syntax tree as text, without docstrings, comments or layout."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return source
+    return _dump(tree)
 
 
 def hash_text(source: str) -> str:
-    """Fingerprint of source text, normalised like :func:`hash_source`."""
+    """Fingerprint of source text on its own (no helpers), normalised as above."""
     return hashlib.sha256(normalised_source(source).encode()).hexdigest()

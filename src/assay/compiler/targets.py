@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.catalog import FilePath
-from assay.code_version import hash_source, hash_text
+from assay.code_version import hash_definition, hash_source, read_source
 
 HYDRA_KEYS = frozenset({"_target_", "_recursive_", "_convert_", "_partial_", "_args_"})
 _MAX_REEXPORT_DEPTH = 6
@@ -313,10 +313,7 @@ def _absolute_module(current: str, is_package: bool, module: str | None, level: 
 
 def _describe_node(path: str, module_name: str, file: Path, node: ast.stmt,
                    subclasses: tuple[str, ...] = ()) -> TargetInfo:
-    code_version = None
-    if _is_local(module_name, str(file)):
-        segment = ast.get_source_segment(file.read_text(encoding="utf-8"), node)
-        code_version = hash_text(segment) if segment else None
+    code_version = _static_code_version(module_name, file, node) if not subclasses else None
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         return _from_arguments(path, node.args, skip_self=False, code_version=code_version)
     assert isinstance(node, ast.ClassDef)
@@ -329,9 +326,18 @@ def _describe_node(path: str, module_name: str, file: Path, node: ast.stmt,
     if base is None or base.name in subclasses:
         return TargetInfo(path, code_version=code_version)  # inherited __init__: unknown
     inherited = _describe_node(path, module_name, file, base, (*subclasses, node.name))
-    if code_version is not None and inherited.code_version is not None:
-        code_version = hash_text(code_version + inherited.code_version)  # either edit counts
+    # The base is a same-module name the class uses, so its version covers the base.
     return replace(inherited, code_version=code_version)
+
+
+def _static_code_version(module_name: str, file: Path, node: ast.stmt) -> str | None:
+    """The code version of a definition read from disk: the same function as for an
+    imported object (:func:`assay.code_version.hash_source`), so both agree."""
+    if not _is_local(module_name, str(file)):
+        return None
+    source = read_source(file)
+    assert isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+    return hash_definition(source, node.name) if source is not None else None
 
 
 def _same_module_base(file: Path, node: ast.ClassDef) -> ast.ClassDef | None:
