@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assay.catalog import FilePath, Step, StepCatalog
+from assay.compiler.allowed_targets import TargetPolicy, target_problems, uses_problem
 from assay.compiler.collector import paused_gc
 from assay.compiler.fingerprint import fingerprint_of, normalise
 from assay.compiler.graph import Wiring, build_graph
@@ -22,6 +23,7 @@ from assay.compiler.plan import Plan, PlanNode, Source
 from assay.compiler.resolve import SpecResolver, StepInstance
 from assay.compiler.spec import PipelineSpec
 from assay.compiler.targets import TargetNotFoundError, inspect_target
+from assay.compiler.task_kind import settle_task
 from assay.config.project import display_path
 from assay.errors import CompileError, Problem
 
@@ -75,11 +77,14 @@ class _Compiler:
         self.hash_file = hash_file
         self.base_dir = base_dir
         self.origin = origin
+        self.task = settle_task(cfg)  # before the resolver copies cfg: data.task=auto is set
         self.resolver = SpecResolver(spec, cfg)
         self.problems: list[Problem] = []
+        self.policy = TargetPolicy(base_dir, _allowed_targets(cfg))
 
     def compile(self) -> Plan:
         resolution = self.resolver.resolve()
+        self.problems.extend(self.task.problems(resolution.instances, self._locator))
         self.problems.extend(self.resolver.problems)
         steps = self._resolve_steps()
         for instance in resolution.instances:
@@ -88,6 +93,9 @@ class _Compiler:
                 self.problems.extend(
                     check_params(declared, instance.params, self._locator(instance))
                 )
+            # before anything runs: a _target_ is code that Hydra imports and calls
+            self.problems.extend(target_problems(instance.params, self._locator(instance),
+                                                 self.policy))
         wiring, wiring_problems = build_graph(
             self.spec, resolution.instances, steps, resolution.disabled
         )
@@ -100,9 +108,15 @@ class _Compiler:
 
     def _resolve_steps(self) -> dict[str, Step]:
         steps = {}
+        declared = {known.reference for known in self.catalog}  # naming one imports nothing
         for entry in self.spec.steps.values():
             if not entry.uses:
                 continue  # reported by the spec reader
+            refused = uses_problem(entry.uses, declared, self.policy,
+                                   self.spec.where(entry.name, "uses"), entry.name)
+            if refused is not None:
+                self.problems.append(refused)  # resolving it would import the module
+                continue
             try:
                 steps[entry.name] = self.catalog.resolve(entry.uses)
             except LookupError as error:
@@ -178,9 +192,10 @@ class _Compiler:
                 found[param_path] = (str(absolute), self._hash(absolute))
                 continue
             site = self._locator(instance)(param_path.split("."))
+            missing = "a folder with no Parquet files" if absolute.is_dir() else "data file not found"
             self.problems.append(
                 Problem(
-                    f"data file not found: {display_path(absolute)}",
+                    f"{missing}: {display_path(absolute)}",
                     file=site.file,
                     step=site.step,
                     key=site.key,
@@ -251,6 +266,13 @@ class _Compiler:
             if key:
                 keys[name] = key
         return keys
+
+
+def _allowed_targets(cfg: DictConfig) -> list[str]:
+    """``security.allow_targets``: extra module prefixes (absent: none)."""
+    from assay.config.sections import section
+
+    return [str(p) for p in section(cfg, "security")["allow_targets"] or []]
 
 
 def _target_versions(params: Mapping[str, Any]) -> dict[str, str]:
