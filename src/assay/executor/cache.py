@@ -1,11 +1,13 @@
 """Cache decisions: which plan nodes can be taken from the store, and why the rest run.
 
-A node is cached when its entry is complete on disk (manifest present, file sizes as
-recorded). A cached node whose outputs will actually be read (by a node that runs, or
-as the run's metrics) is also checksum-verified first; one that fails verification is
-moved aside and run again, which may in turn require its own inputs, so the check
-repeats until nothing changes. A corrupt entry is therefore a logged miss, never an
-error in the middle of a run.
+A node is cached when its entry is complete on disk (manifest present, every file of
+the recorded size). An entry that was published but is damaged now (a truncated or
+missing file) is ``output corrupt``, with what is wrong as the detail. A cached node
+whose outputs will actually be read (by a node that runs, or as the run's metrics) is
+also checksum-verified first; one that fails is run again, which may in turn require
+its own inputs, so the check repeats until nothing changes. Deciding changes nothing on
+disk: the damaged copy stays until the fresh result replaces it (and it is moved to
+``artifacts/.corrupt``), so a corrupt entry is a miss, never an error mid-run.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from assay.store import Store
 
 CACHED = "cached"
 RUN = "run"
+CORRUPT = "output corrupt"
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,11 @@ def decide(
     checked = {} if checked is None else checked
     statuses: dict[str, NodeStatus] = {}
     for node in plan:
-        if store.artifacts.is_complete(node.fingerprint, list(node.outputs)):
+        problem = store.artifacts.problem(node.fingerprint, list(node.outputs))
+        if problem is None:
             statuses[node.id] = NodeStatus(CACHED, CACHED)
+        elif store.artifacts.published(node.fingerprint):
+            statuses[node.id] = NodeStatus(RUN, CORRUPT, problem)
         else:
             previous = store.metadata.previous_components(plan.pipeline, node.id)
             statuses[node.id] = explain(node, previous)
@@ -65,10 +71,13 @@ def decide(
         for node_id in sorted(needed):
             verified.add(node_id)
             fingerprint = plan.node(node_id).fingerprint
+            problem = None
             if fingerprint not in checked:
-                checked[fingerprint] = store.artifacts.verify(fingerprint)
+                problem = store.artifacts.problem(fingerprint, checksums=True)
+                checked[fingerprint] = problem is None
             if not checked[fingerprint]:
-                statuses[node_id] = NodeStatus(RUN, "output corrupt", "checksum mismatch")
+                # Left in place: the fresh result replaces it (and moves it aside) when stored.
+                statuses[node_id] = NodeStatus(RUN, CORRUPT, problem or "checksum mismatch")
 
 
 def _needed(plan: Plan, statuses: Mapping[str, NodeStatus]) -> set[str]:

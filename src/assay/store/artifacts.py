@@ -4,8 +4,10 @@ Layout: ``<root>/artifacts/ab/abcdef…/`` holds one file per output and a
 ``manifest.json`` listing each file's size and sha256. An entry is written into a
 temporary directory and renamed into place in one step, so a reader sees either no
 entry or a complete one; a crash leaves only a temporary directory that is never
-read. An entry whose files do not match its manifest is a cache miss (moved aside
-and logged), never a crash.
+read. An entry whose files do not match its manifest (a wrong size, a missing file,
+a checksum that differs where the output is read) is a cache miss, never a crash: the
+fresh result replaces it and the damaged copy is moved to ``artifacts/.corrupt`` for
+study.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import shutil
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,48 +99,98 @@ class ArtifactStore:
 
     def manifest(self, fingerprint: str) -> Manifest | None:
         """The entry's manifest, or None when absent or unreadable."""
-        path = self.entry_dir(fingerprint) / MANIFEST
         try:
-            return Manifest.from_json(json.loads(path.read_bytes()))
+            return self._read_manifest(fingerprint)
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as error:
-            log.warning("unreadable manifest %s (%s): treated as a cache miss", path, error)
+            log.warning("unreadable manifest %s (%s): treated as a cache miss",
+                        self.entry_dir(fingerprint) / MANIFEST, error)
             return None
 
-    def is_complete(self, fingerprint: str, outputs: list[str]) -> bool:
-        """Cheap check: manifest present, lists ``outputs``, files have the recorded sizes."""
-        manifest = self.manifest(fingerprint)
-        if manifest is None or manifest.fingerprint != fingerprint:
-            return False
+    def _read_manifest(self, fingerprint: str) -> Manifest:
+        """The entry's manifest; raises what reading or parsing it raised."""
+        path = self.entry_dir(fingerprint) / MANIFEST
+        return Manifest.from_json(json.loads(path.read_bytes()))
+
+    def exists(self, fingerprint: str) -> bool:
+        """Whether anything, complete, damaged or partial, is stored under ``fingerprint``."""
+        return self.entry_dir(fingerprint).exists()
+
+    def published(self, fingerprint: str) -> bool:
+        """Whether the entry has a manifest: it was complete once (a partial one never was)."""
+        return (self.entry_dir(fingerprint) / MANIFEST).exists()
+
+    def problem(
+        self, fingerprint: str, outputs: Iterable[str] = (), *, checksums: bool = False
+    ) -> str | None:
+        """What is wrong with an entry, or None when it is complete.
+
+        Every file the manifest lists must have its recorded size (and, with
+        ``checksums``, its recorded sha256), and every name in ``outputs`` must be listed.
+        An absent entry is a problem too (``no entry``); :meth:`exists` tells it apart
+        from a damaged one.
+
+        Args:
+            fingerprint: The entry.
+            outputs: Output names the entry must hold.
+            checksums: Also read every file and compare its sha256 (slower: reads it all).
+        """
+        if not self.exists(fingerprint):
+            return "no entry"
+        try:
+            manifest = self._read_manifest(fingerprint)
+        except FileNotFoundError:
+            return f"{MANIFEST} is missing"
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            return f"{MANIFEST} is unreadable ({type(error).__name__}: {error})"
+        if manifest.fingerprint != fingerprint:
+            return f"{MANIFEST} names another fingerprint ({manifest.fingerprint[:12]})"
+        missing = [name for name in outputs if name not in manifest.outputs]
+        if missing:
+            return f"output '{missing[0]}' is not in {MANIFEST}"
         directory = self.entry_dir(fingerprint)
-        for name in outputs:
-            record = manifest.outputs.get(name)
-            if record is None:
-                return False
+        for record in manifest.outputs.values():
+            path = directory / record.file
             try:
-                if (directory / record.file).stat().st_size != record.size:
-                    return False
-            except OSError:
-                return False
-        return True
+                size = path.stat().st_size
+            except FileNotFoundError:
+                return f"{record.file} is missing"
+            except OSError as error:
+                return f"{record.file} cannot be read ({error.strerror or error})"
+            if size != record.size:
+                return f"{record.file} is {size} bytes, {MANIFEST} records {record.size}"
+            if checksums:
+                try:
+                    digest = file_sha256(path)
+                except OSError as error:
+                    return f"{record.file} cannot be read ({error.strerror or error})"
+                if digest != record.sha256:
+                    return f"{record.file} does not match its recorded sha256"
+        return None
+
+    def is_complete(self, fingerprint: str, outputs: list[str]) -> bool:
+        """Cheap check: manifest present, lists ``outputs``, every file has its recorded size."""
+        return self.problem(fingerprint, outputs) is None
 
     def verify(self, fingerprint: str) -> bool:
         """Full check: every file's checksum matches. A failing entry is moved aside."""
-        manifest = self.manifest(fingerprint)
-        if manifest is None:
-            return False
-        directory = self.entry_dir(fingerprint)
-        for record in manifest.outputs.values():
-            try:
-                data = (directory / record.file).read_bytes()
-            except OSError:
-                self.quarantine(fingerprint, f"{record.file} unreadable")
-                return False
-            if hashlib.sha256(data).hexdigest() != record.sha256:
-                self.quarantine(fingerprint, f"{record.file} checksum mismatch")
-                return False
-        return True
+        problem = self.problem(fingerprint, checksums=True)
+        if problem is None:
+            return True
+        self.quarantine(fingerprint, problem)
+        return False
+
+    def fingerprints(self) -> Iterator[str]:
+        """Every stored entry's fingerprint (damaged ones too; quarantined ones not)."""
+        if not self.artifacts.is_dir():
+            return
+        for shard in sorted(self.artifacts.iterdir()):
+            if len(shard.name) != 2 or not shard.is_dir():  # .corrupt and strays
+                continue
+            for entry in sorted(shard.iterdir()):
+                if entry.is_dir() and entry.name.startswith(shard.name):
+                    yield entry.name
 
     def write(
         self,
@@ -170,7 +223,7 @@ class ArtifactStore:
                 records[name] = self._link(staging, name, source, output)
             manifest = Manifest(fingerprint, records, {**info, "written": time.time()})
             (staging / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=1))
-            self._publish(staging, fingerprint)
+            self._publish(staging, fingerprint, records)
             return self.manifest(fingerprint) or manifest
         finally:
             if staging.exists():
@@ -189,11 +242,18 @@ class ArtifactStore:
         return OutputRecord(name, record.kind, record.codec, file, record.size, record.sha256,
                             record.meta)
 
-    def _publish(self, staging: Path, fingerprint: str) -> None:
+    def _publish(self, staging: Path, fingerprint: str, outputs: Iterable[str]) -> None:
+        """Renames ``staging`` into place. A complete entry already there is kept (equal
+        fingerprints mean equal results); a damaged one is quarantined and replaced."""
         target = self.entry_dir(fingerprint)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists() and not self.is_complete(fingerprint, []):
-            self.quarantine(fingerprint, "incomplete entry replaced")
+        if self.exists(fingerprint):
+            # Checksummed: a same-size alteration must not outlive a fresh result either.
+            problem = self.problem(fingerprint, outputs, checksums=True)
+            if problem is None:
+                log.info("entry %s was stored concurrently; keeping the first", fingerprint[:12])
+                return
+            self.quarantine(fingerprint, f"{problem}; replaced by a fresh result")
         try:
             os.rename(staging, target)
         except OSError:
@@ -224,7 +284,14 @@ class ArtifactStore:
         if hashlib.sha256(data).hexdigest() != record.sha256:
             self.quarantine(fingerprint, f"{record.file} checksum mismatch")
             raise CorruptArtifactError(f"{path} does not match its recorded checksum")
-        value = codec_named(record.codec).loads(data, record.meta)
+        try:
+            value = codec_named(record.codec).loads(data, {**record.meta, "source": str(path)})
+        except (ValueError, EOFError, pickle.UnpicklingError) as error:
+            # The bytes are the recorded ones, so the entry was stored broken: recompute it.
+            self.quarantine(fingerprint, f"{record.file} cannot be decoded")
+            raise CorruptArtifactError(
+                f"{path} cannot be decoded as {record.codec} ({type(error).__name__}: {error})"
+            ) from error
         remember(self.root, fingerprint, output, record.kind, value)
         return value
 
@@ -255,3 +322,13 @@ class ArtifactStore:
             except OSError:
                 continue
         return removed
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """The sha256 of a file, read in chunks so a large artifact is not held in memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
