@@ -14,11 +14,11 @@ from typing import Any, TextIO
 from omegaconf import OmegaConf
 
 from assay.compiler.plan import Plan
-from assay.config.sections import without_hydra
+from assay.config.secrets import redact_overrides, redactor_for
 from assay.engine.gpus import check_gpus
 from assay.engine.prepare import PreparedRun
 from assay.engine.registration import Registration, register_run
-from assay.errors import StepError, StepFailure
+from assay.errors import CorruptArtifactError, StepError, StepFailure, StoreError
 from assay.executor import (
     Callbacks,
     Executor,
@@ -194,11 +194,13 @@ def begin_run(
     output_dir: Path | None,
     started: float | None = None,
 ) -> None:
-    """Records a run as started, with its command, overrides and resolved config."""
+    """Records a run as started, with its command, overrides and config (secrets as ***)."""
+    redactor = redactor_for(prepared.cfg)
+    recorded = redactor.overrides(overrides)
     prepared.store.metadata.start_run(
-        run_id, prepared.plan.pipeline, command_line(overrides), list(overrides),
-        OmegaConf.to_yaml(without_hydra(prepared.cfg)), str(output_dir) if output_dir else None,
-        len(prepared.plan), started=started,
+        run_id, prepared.plan.pipeline, command_line(recorded), recorded,
+        redactor.config_yaml(prepared.cfg, resolve=False),
+        str(output_dir) if output_dir else None, len(prepared.plan), started=started,
     )
 
 
@@ -238,11 +240,18 @@ def record_run(
                 outcome.failure.log_path if outcome.failure else None, inputs,
             ))
     done = {r.node for r in records if r.status in ("ran", "cached")}
-    metrics = collect_metrics(prepared, done)
+    unreadable: StoreError | None = None
+    try:
+        metrics = collect_metrics(prepared, done)
+    except StoreError as error:  # recorded first: a run never stays "running"
+        metrics, unreadable = {}, error
     failures = [o.failure for o in outcomes.values() if o.failure is not None]
-    status = aborted or ("failed" if failures else "succeeded")
+    status = aborted or ("failed" if failures or unreadable else "succeeded")
+    errors = [f.describe() for f in failures]
+    if unreadable is not None:
+        errors.append(f"the run's metrics could not be read: {unreadable}")
     store.metadata.finish_run(run_id, status, records, metrics or None,
-                              "\n".join(f.describe() for f in failures) or None)
+                              "\n".join(errors) or None)
     store.metadata.record_history(
         plan.pipeline,
         [(n.id, n.fingerprint, n.components) for n in plan if n.id in done],
@@ -250,6 +259,11 @@ def record_run(
     for outcome in outcomes.values():
         if outcome.ok:
             store.metadata.record_artifacts(plan.node(outcome.node).fingerprint, outcome.outputs)
+    if unreadable is not None and aborted is None:
+        raise CorruptArtifactError(
+            f"run {run_id} failed: its metrics could not be read: {unreadable}",
+            hint="run the same command again: the damaged entry was moved aside and is "
+                 "recomputed")
     return RunReport(run_id, plan.pipeline, records, metrics, duration, description, failures,
                      aborted is not None)
 
@@ -273,5 +287,5 @@ def raise_for_failures(report: RunReport, overrides: Sequence[str]) -> None:
 
 
 def command_line(overrides: Sequence[str]) -> str:
-    """The ``assay run`` command that repeats a run."""
-    return " ".join(["assay run", *(shlex.quote(o) for o in overrides)])
+    """The ``assay run`` command that repeats a run (a credential's value shown as ``***``)."""
+    return " ".join(["assay run", *(shlex.quote(o) for o in redact_overrides(overrides))])

@@ -9,6 +9,7 @@ one workspace do not fail on "database is locked".
 from __future__ import annotations
 
 import json
+import logging
 import random
 import sqlite3
 import time
@@ -19,8 +20,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from assay.errors import StoreError
+from assay.store.processes import ProcessIdentity, current_process, is_gone
 
-SCHEMA_VERSION = 4
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 5
 _T = TypeVar("_T")
 
 _SCHEMA = """
@@ -40,7 +44,10 @@ CREATE TABLE IF NOT EXISTS runs (
     n_failed INTEGER DEFAULT 0,
     n_skipped INTEGER DEFAULT 0,
     metrics TEXT,
-    error TEXT
+    error TEXT,
+    pid INTEGER,
+    host TEXT,
+    process_started TEXT
 );
 CREATE TABLE IF NOT EXISTS tasks (
     run_id TEXT NOT NULL REFERENCES runs(id),
@@ -193,6 +200,12 @@ CREATE TABLE IF NOT EXISTS file_hashes (
 );
 """
 
+_ADDED_COLUMNS = {"runs": (("pid", "INTEGER"), ("host", "TEXT"), ("process_started", "TEXT"))}
+"""Columns added since the table was first created (schema 5: the process of a run),
+added to an older store's table when it is opened."""
+
+INTERRUPTED = "interrupted"
+
 
 @dataclass(frozen=True)
 class TaskRecord:
@@ -243,6 +256,7 @@ class MetadataStore:
             self._retry(lambda: connection.execute("PRAGMA journal_mode=WAL"))
             connection.execute("PRAGMA synchronous=NORMAL")
             self._migrate(connection)
+            self._interrupt_stale_runs(connection)
         except BaseException:
             connection.close()  # a half-opened store must not be reused by the next call
             raise
@@ -261,13 +275,56 @@ class MetadataStore:
                 f"{self.path} was written by a newer assay (schema {version}); upgrade assay"
             )
         if version < SCHEMA_VERSION:
-            script = f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            self._retry(lambda: connection.execute("BEGIN IMMEDIATE"))
             try:
-                self._retry(lambda: connection.executescript(script))
+                self._upgrade(connection)
             except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
+                connection.execute("ROLLBACK")
                 raise
+            connection.execute("COMMIT")
+
+    def _upgrade(self, connection: sqlite3.Connection) -> None:
+        """Creates what is missing, inside the caller's write transaction."""
+        if connection.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+            return  # another process upgraded it while this one waited for the lock
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                connection.execute(statement)
+        for table, columns in _ADDED_COLUMNS.items():
+            present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+            for name, kind in columns:
+                if name not in present:
+                    connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _interrupt_stale_runs(self, connection: sqlite3.Connection) -> None:
+        """Marks ``interrupted`` the running runs whose process is gone (killed, crashed)."""
+        try:
+            self._mark_interrupted(connection, self._stale(connection))
+        except sqlite3.OperationalError as error:  # a read-only store still opens for reading
+            log.warning("could not mark interrupted runs in %s: %s", self.path, error)
+
+    def _stale(self, connection: sqlite3.Connection) -> list[str]:
+        rows = connection.execute(
+            "SELECT id, pid, host, process_started FROM runs WHERE status = 'running'"
+            " AND pid IS NOT NULL").fetchall()
+        return [str(r[0]) for r in rows
+                if is_gone(ProcessIdentity(int(r[1]), str(r[2]), r[3]))]
+
+    def _mark_interrupted(self, connection: sqlite3.Connection, run_ids: list[str]) -> None:
+        if not run_ids:
+            return
+        self._retry(lambda: connection.execute("BEGIN IMMEDIATE"))
+        try:
+            connection.executemany(
+                "UPDATE runs SET status = ?, error = COALESCE(error, ?)"
+                " WHERE id = ? AND status = 'running'",
+                [(INTERRUPTED, "interrupted: its process ended before the run was recorded"
+                  " as finished (killed, or the machine stopped)", run_id) for run_id in run_ids])
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -300,12 +357,14 @@ class MetadataStore:
                   config_yaml: str, output_dir: str | None, n_nodes: int,
                   started: float | None = None) -> None:
         """Records a run as started (now, unless ``started`` says when)."""
+        process = current_process()
         with self.transaction() as tx:
             tx.execute(
                 "INSERT INTO runs (id, pipeline, status, started, command, overrides, config,"
-                " output_dir, n_nodes) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                " output_dir, n_nodes, pid, host, process_started)"
+                " VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (run_id, pipeline, started or time.time(), command, json.dumps(overrides),
-                 config_yaml, output_dir, n_nodes),
+                 config_yaml, output_dir, n_nodes, process.pid, process.host, process.started),
             )
 
     def finish_run(self, run_id: str, status: str, tasks: list[TaskRecord],
@@ -331,6 +390,25 @@ class MetadataStore:
                  counts["skipped"], json.dumps(metrics) if metrics is not None else None,
                  error, run_id),
             )
+
+    def mark_run(self, run_id: str, status: str, error: str) -> None:
+        """Changes a recorded run's status after the fact (``failed`` when its registration
+        failed), adding ``error`` to what it recorded."""
+        with self.transaction() as tx:
+            tx.execute(
+                "UPDATE runs SET status = ?, finished = COALESCE(finished, ?),"
+                " error = CASE WHEN error IS NULL THEN ? ELSE error || char(10) || ? END"
+                " WHERE id = ?", (status, time.time(), error, error, run_id))
+
+    def running_runs(self) -> list[dict[str, Any]]:
+        """The runs still recorded as running, oldest first."""
+        rows = self.connection.execute(
+            "SELECT * FROM runs WHERE status = 'running' ORDER BY started").fetchall()
+        return [dict(r) for r in rows]
+
+    def interrupt_runs(self, run_ids: list[str]) -> None:
+        """Marks runs ``interrupted`` (``assay verify --repair`` on runs it cannot check)."""
+        self._mark_interrupted(self.connection, run_ids)
 
     def run(self, run_id: str) -> dict[str, Any] | None:
         """One run's row as a dict."""
