@@ -19,7 +19,7 @@ MERMAID_JS := src/assay/report/assets/mermaid.min.js
 # downloads itself; on Debian and Ubuntu `make test` installs it with apt-get (sudo if not root).
 CHROMIUM_PACKAGE ?= chromium
 
-.PHONY: bytecode demo test soak install install-test install-torch install-chromium mermaid benchmarks clean
+.PHONY: bytecode demo test soak install install-test install-torch install-chromium mermaid benchmarks mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -89,6 +89,13 @@ soak: install-test
 
 benchmarks: install-test
 	$(BIN)/python benchmarks/run_all.py
+
+# Mutation scores of the modules in tests/mutation/modules.toml against their fast tests, one
+# mutant at a time; writes benchmarks/results/mutation.json and fails below the threshold there.
+#   make mutation MUTATE=src/assay/registry/gate.py    (some modules; the others' figures are kept)
+MUTATE ?=
+mutation: install-test
+	$(BIN)/python benchmarks/mutation.py $(MUTATE)
 
 clean:
 	rm -rf $(VENV) .assay outputs multirun .pytest_cache .mypy_cache

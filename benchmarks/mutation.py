@@ -1,0 +1,423 @@
+"""Mutation scores: how many deliberate bugs in the core modules their fast tests catch.
+
+For each module in ``tests/mutation/modules.toml`` (the one list of modules and their fast
+tests), this runs mutmut 3 against that module alone with only its fast tests, then mutates
+the functions mutmut leaves alone (decorated ones, such as ``singledispatch`` registrations)
+with a few AST mutations of the same kinds and runs the same tests on each. A mutant is
+killed when the tests fail (or hang); survivors listed in ``tests/mutation/equivalent.toml``
+(mutants that cannot change behaviour, each with its reason) are left out of the score.
+The figures go to ``benchmarks/results/mutation.json``; the run fails when a module's score
+is below the file's threshold, when a listed equivalent no longer matches any survivor (the
+list is reviewed, so a stale entry is an error) or when a module's tests fail unmutated.
+
+Usage::
+
+    python benchmarks/mutation.py                              # every listed module
+    python benchmarks/mutation.py src/assay/registry/gate.py   # some of them (others kept)
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import difflib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from _results import RESULTS, record
+
+REPO = Path(__file__).resolve().parents[1]
+MODULES_FILE = REPO / "tests" / "mutation" / "modules.toml"
+EQUIVALENT_FILE = REPO / "tests" / "mutation" / "equivalent.toml"
+WORK = REPO / "mutants"
+BIN = Path(sys.executable).parent
+KILLED = {"killed", "timeout", "caught by type check", "segfault"}
+"""mutmut statuses that count as caught (a crash or hang of the tests is a failure noticed)."""
+LINKED = ("src", "tests", "configs", "pipelines")
+
+
+@dataclass
+class Mutant:
+    """One mutant's outcome: where, what it changed, and whether the tests caught it."""
+
+    source: str  # "mutmut" or "ast" (decorated functions)
+    name: str
+    function: str
+    status: str
+    original: str = ""
+    mutant: str = ""
+
+    @property
+    def killed(self) -> bool:
+        return self.status in KILLED
+
+
+@dataclass
+class ModuleResult:
+    """Every mutant of one module, and the equivalents that matched its survivors."""
+
+    path: str
+    tests: list[str]
+    mutants: list[Mutant] = field(default_factory=list)
+    equivalent: list[Mutant] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def figures(self) -> dict[str, Any]:
+        considered = [m for m in self.mutants if m not in self.equivalent]
+        killed = sum(m.killed for m in considered)
+        survivors = [m for m in considered if not m.killed]
+        by_source = {
+            source: {"mutants": sum(m.source == source for m in self.mutants),
+                     "killed": sum(m.source == source and m.killed for m in self.mutants)}
+            for source in ("mutmut", "ast")
+        }
+        return {
+            "tests": self.tests,
+            "mutants": len(self.mutants),
+            "equivalent": len(self.equivalent),
+            "non_equivalent": len(considered),
+            "killed": killed,
+            "score_pct": round(100.0 * killed / len(considered), 1) if considered else 100.0,
+            "by_source": by_source,
+            "seconds": round(self.seconds, 1),
+            "survivors": [{"function": m.function, "status": m.status, "original": m.original,
+                           "mutant": m.mutant, "name": m.name} for m in survivors],
+        }
+
+
+# ---------------------------------------------------------------------- mutmut
+
+
+def _slug(path: str) -> str:
+    return path.removeprefix("src/").removesuffix(".py").replace("/", ".")
+
+
+def _mutmut_settings(tests: list[str], path: str) -> str:
+    """The pyproject [tool.mutmut] table for one module: the shared settings, this module only."""
+    shared = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"].get("mutmut", {})
+    settings = {**shared, "only_mutate": [path],
+                "pytest_add_cli_args_test_selection": [*tests]}
+    lines = ["[tool.mutmut]"]
+    for key, value in settings.items():
+        lines.append(f"{key} = {json.dumps(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _without_mutmut_table(text: str) -> str:
+    """``text`` (a pyproject) without its [tool.mutmut] table, which is replaced per module."""
+    out: list[str] = []
+    skipping = False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("["):
+            skipping = line.strip() == "[tool.mutmut]"
+        if not skipping:
+            out.append(line)
+    return "".join(out)
+
+
+def _workspace(path: str, tests: list[str]) -> Path:
+    """A fresh directory where mutmut sees the project with this module's settings."""
+    work = WORK / _slug(path)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    for name in LINKED:
+        (work / name).symlink_to(REPO / name)
+    pyproject = _without_mutmut_table((REPO / "pyproject.toml").read_text())
+    (work / "pyproject.toml").write_text(pyproject.rstrip() + "\n\n" + _mutmut_settings(tests, path))
+    return work
+
+
+def _function_of(name: str) -> str:
+    """``decide_promotion`` from ``assay.registry.gate.x_decide_promotion__mutmut_8``;
+    ``Manifest.from_json`` from ``...xǁManifestǁfrom_json__mutmut_2``."""
+    tail = name.rsplit(".", 1)[-1]
+    tail = re.sub(r"__mutmut_\d+$", "", tail)
+    if tail.startswith("xǁ"):
+        return ".".join(part for part in tail[2:].split("ǁ") if part)
+    return tail.removeprefix("x_")
+
+
+def _changed_lines(diff: str) -> tuple[str, str]:
+    removed = [line[1:].strip() for line in diff.splitlines()
+               if line.startswith("-") and not line.startswith("---")]
+    added = [line[1:].strip() for line in diff.splitlines()
+             if line.startswith("+") and not line.startswith("+++")]
+    return "\n".join(removed), "\n".join(added)
+
+
+def run_mutmut(path: str, tests: list[str], max_children: int) -> list[Mutant]:
+    """mutmut 3 on ``path`` with ``tests``; each survivor with the lines it changed."""
+    work = _workspace(path, tests)
+    log = work / "mutmut.log"
+    with log.open("w") as out:
+        done = subprocess.run([str(BIN / "mutmut"), "run", "--max-children", str(max_children)],
+                              cwd=work, stdout=out, stderr=subprocess.STDOUT, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"mutmut failed on {path} (exit {done.returncode}); see {log}")
+    listing = subprocess.run([str(BIN / "mutmut"), "results", "--all", "true"], cwd=work,
+                             capture_output=True, text=True, check=True).stdout
+    mutants = []
+    for line in listing.splitlines():
+        name, _, status = line.strip().rpartition(": ")
+        if not name:
+            continue
+        mutant = Mutant("mutmut", name, _function_of(name), status)
+        if not mutant.killed:
+            shown = subprocess.run([str(BIN / "mutmut"), "show", name], cwd=work,
+                                   capture_output=True, text=True, check=True).stdout
+            mutant.original, mutant.mutant = _changed_lines(shown)
+        mutants.append(mutant)
+    if not mutants:
+        raise SystemExit(f"mutmut made no mutants of {path}; see {log}")
+    return mutants
+
+
+# ---------------------------------------------------------------------- decorated functions
+
+_SWAPS: dict[type[ast.AST], type[ast.AST]] = {
+    ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt, ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn, ast.NotIn: ast.In,
+    ast.And: ast.Or, ast.Or: ast.And, ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div,
+    ast.Div: ast.Mult, ast.FloorDiv: ast.Div, ast.Mod: ast.Div, ast.Pow: ast.Mult,
+}
+"""Operator swaps, as mutmut makes them."""
+
+Edit = Callable[[], None]
+
+
+def _children(node: ast.AST) -> Iterator[tuple[str, int | None, ast.AST]]:
+    for name, value in ast.iter_fields(node):
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, ast.AST):
+                    yield name, index, item
+        elif isinstance(value, ast.AST):
+            yield name, None, value
+
+
+def _replace(parent: ast.AST, name: str, index: int | None, new: ast.AST) -> Edit:
+    def edit() -> None:
+        if index is None:
+            setattr(parent, name, new)
+        else:
+            getattr(parent, name)[index] = new
+    return edit
+
+
+def _set_op(node: ast.AST, name: str, index: int | None, op: type[ast.AST]) -> Edit:
+    return _replace(node, name, index, op())
+
+
+def _edits(parent: ast.AST, name: str, index: int | None, node: ast.AST) -> Iterator[Edit]:
+    """The mutations of ``node`` (held at ``parent.name[index]``), each as an in-place edit."""
+    none = ast.Constant(None)
+    if isinstance(node, ast.Compare):
+        for i, op in enumerate(node.ops):
+            if type(op) in _SWAPS:
+                yield _set_op(node, "ops", i, _SWAPS[type(op)])
+    elif isinstance(node, ast.BoolOp | ast.BinOp | ast.AugAssign) and type(node.op) in _SWAPS:
+        yield _set_op(node, "op", None, _SWAPS[type(node.op)])
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        yield _replace(parent, name, index, node.operand)
+    elif isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool):
+            yield _replace(parent, name, index, ast.Constant(not value))
+        elif isinstance(value, int | float):
+            yield _replace(parent, name, index, ast.Constant(value + 1))
+        elif isinstance(value, str):
+            yield _replace(parent, name, index, ast.Constant(f"XX{value}XX"))
+    elif isinstance(node, ast.Call):
+        for i, arg in enumerate(node.args):
+            if not isinstance(arg, ast.Starred) and not (isinstance(arg, ast.Constant) and arg.value is None):
+                yield _replace(node, "args", i, none)
+        for i in range(len(node.keywords)):
+            def drop(i: int = i) -> None:
+                del node.keywords[i]
+            yield drop
+    elif (isinstance(node, ast.Return | ast.Assign) and node.value is not None
+          and not (isinstance(node.value, ast.Constant) and node.value.value is None)):
+        yield _replace(node, "value", None, none)
+
+
+def _walk(node: ast.AST) -> Iterator[tuple[ast.AST, str, int | None, ast.AST]]:
+    """Every node under ``node`` with where it is held, in a fixed order; skips docstrings,
+    annotations and format specs (whose mutants only fail to format)."""
+    for name, index, child in _children(node):
+        if name in ("annotation", "returns", "format_spec", "decorator_list"):
+            continue
+        if (name == "body" and index == 0 and isinstance(child, ast.Expr)
+                and isinstance(child.value, ast.Constant) and isinstance(child.value.value, str)):
+            continue
+        yield node, name, index, child
+        yield from _walk(child)
+
+
+def _decorated(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """The functions mutmut skips: decorated ones, except a lone staticmethod or classmethod."""
+    def visit(body: list[ast.stmt], prefix: str) -> Iterator[tuple[str, Any]]:
+        for stmt in body:
+            if isinstance(stmt, ast.ClassDef):
+                yield from visit(stmt.body, f"{prefix}{stmt.name}.")
+            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.decorator_list:
+                lone = stmt.decorator_list[0] if len(stmt.decorator_list) == 1 else None
+                if not (isinstance(lone, ast.Name) and lone.id in ("staticmethod", "classmethod")):
+                    yield f"{prefix}{stmt.name}", stmt
+    yield from visit(tree.body, "")
+
+
+def _function_edits(tree: ast.Module, qualname: str) -> tuple[ast.AST, list[Edit]]:
+    function = dict(_decorated(tree))[qualname]
+    edits = [edit for parent, name, index, node in _walk(function)
+             for edit in _edits(parent, name, index, node)]
+    return function, edits
+
+
+def _run_tests(tests: list[str], src: Path, timeout: float) -> tuple[int | None, float]:
+    env = {**os.environ, "PYTHONPATH": str(src), "PYTHONDONTWRITEBYTECODE": "1"}
+    start = time.perf_counter()
+    try:
+        done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                               *tests], cwd=REPO, env=env, capture_output=True, timeout=timeout,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        return None, timeout
+    return done.returncode, time.perf_counter() - start
+
+
+def run_decorated(path: str, tests: list[str]) -> list[Mutant]:
+    """AST mutants of the decorated functions in ``path``, each run against ``tests``."""
+    source = (REPO / path).read_text()
+    names = [name for name, _ in _decorated(ast.parse(source))]
+    if not names:
+        return []
+    src = WORK / _slug(path) / "ast-src"
+    shutil.rmtree(src, ignore_errors=True)
+    shutil.copytree(REPO / "src", src, ignore=shutil.ignore_patterns("__pycache__"))
+    target = src / Path(path).relative_to("src")
+    code, baseline = _run_tests(tests, src, timeout=600)
+    if code != 0:
+        raise SystemExit(f"the tests of {path} fail unmutated (pytest exit {code}): {' '.join(tests)}")
+    mutants: list[Mutant] = []
+    try:
+        for qualname in names:
+            count = len(_function_edits(ast.parse(source), qualname)[1])
+            for number in range(count):
+                tree = ast.parse(source)
+                function, edits = _function_edits(tree, qualname)
+                before = ast.unparse(copy.deepcopy(function))
+                edits[number]()
+                after = ast.unparse(function)
+                target.write_text(ast.unparse(tree) + "\n")
+                code, _ = _run_tests(tests, src, timeout=max(60.0, 10 * baseline))
+                status = ("timeout" if code is None else "survived" if code == 0
+                          else "no tests" if code == 5 else "killed")
+                mutant = Mutant("ast", f"{_slug(path)}.{qualname}__ast_{number + 1}", qualname, status)
+                if not mutant.killed:
+                    mutant.original, mutant.mutant = _changed_lines("\n".join(
+                        difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="")))
+                mutants.append(mutant)
+    finally:
+        shutil.rmtree(src, ignore_errors=True)
+    return mutants
+
+
+# ---------------------------------------------------------------------- scoring
+
+
+def _equivalents() -> list[dict[str, str]]:
+    if not EQUIVALENT_FILE.exists():
+        return []
+    entries: list[dict[str, str]] = tomllib.loads(EQUIVALENT_FILE.read_text()).get("equivalent", [])
+    for entry in entries:
+        missing = {"module", "function", "original", "mutant", "reason"} - set(entry)
+        if missing or not entry["reason"].strip():
+            raise SystemExit(f"{EQUIVALENT_FILE}: an entry lacks {sorted(missing) or ['a reason']}: {entry}")
+    return entries
+
+
+def _matches(entry: dict[str, str], path: str, mutant: Mutant) -> bool:
+    def norm(text: str) -> str:
+        return "\n".join(line.strip() for line in text.strip().splitlines())
+    return (entry["module"] == path and entry["function"] == mutant.function
+            and norm(entry["original"]) == mutant.original and norm(entry["mutant"]) == mutant.mutant)
+
+
+def score(path: str, tests: list[str], max_children: int,
+          equivalents: list[dict[str, str]]) -> tuple[ModuleResult, list[dict[str, str]]]:
+    """All mutants of ``path`` and, of the listed equivalents for it, those matching none."""
+    start = time.perf_counter()
+    result = ModuleResult(path, tests)
+    result.mutants = run_mutmut(path, tests, max_children) + run_decorated(path, tests)
+    result.seconds = time.perf_counter() - start
+    mine = [entry for entry in equivalents if entry["module"] == path]
+    result.equivalent = [m for m in result.mutants
+                         if not m.killed and any(_matches(entry, path, m) for entry in mine)]
+    stale = [entry for entry in mine
+             if not any(_matches(entry, path, m) for m in result.mutants if not m.killed)]
+    return result, stale
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("modules", nargs="*", help="module paths from tests/mutation/modules.toml "
+                        "(default: all); the others' figures are kept from the last run")
+    parser.add_argument("--max-children", type=int, default=1,
+                        help="mutants mutmut runs at once (default 1)")
+    args = parser.parse_args(argv)
+
+    listed = tomllib.loads(MODULES_FILE.read_text())
+    threshold = float(listed["threshold"])
+    table = {entry["path"]: list(entry["tests"]) for entry in listed["module"]}
+    unknown = [path for path in args.modules if path not in table]
+    if unknown:
+        parser.error(f"not in {MODULES_FILE.relative_to(REPO)}: {', '.join(unknown)}")
+    missing = [path for path in [*table, *(t for tests in table.values() for t in tests)]
+               if not (REPO / path).exists()]
+    if missing:
+        parser.error(f"{MODULES_FILE.relative_to(REPO)} names files that do not exist: {', '.join(missing)}")
+    equivalents = _equivalents()
+
+    previous_file = RESULTS / "mutation.json"
+    previous = json.loads(previous_file.read_text()).get("modules", {}) if previous_file.exists() else {}
+    figures = {path: previous[path] for path in table if path in previous and args.modules}
+    failures: list[str] = []
+    for path in args.modules or list(table):
+        print(f"== {path}", flush=True)
+        result, stale = score(path, table[path], args.max_children, equivalents)
+        figures[path] = result.figures()
+        line = figures[path]
+        print(f"   {line['killed']}/{line['non_equivalent']} killed = {line['score_pct']}% "
+              f"({line['mutants']} mutants, {line['equivalent']} equivalent, {line['seconds']} s)")
+        for survivor in line["survivors"]:
+            print(f"   survived in {survivor['function']}: "
+                  f"{survivor['original']!r} -> {survivor['mutant']!r}")
+        for entry in stale:
+            failures.append(f"{path}: equivalent entry in {entry['function']} matches no survivor "
+                            "(code or tests changed? review it): "
+                            f"{entry['original']!r} -> {entry['mutant']!r}")
+    for path, line in figures.items():
+        if line["score_pct"] < threshold:
+            failures.append(f"{path}: {line['score_pct']}% killed, below {threshold:g}%")
+    ordered = {path: figures[path] for path in table if path in figures}
+    record("mutation", {"threshold_pct": threshold, "modules": ordered})
+    print("\n".join(f"{path}: {line['killed']}/{line['non_equivalent']} = {line['score_pct']}%"
+                    for path, line in ordered.items()))
+    for failure in failures:
+        print(f"FAIL {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
