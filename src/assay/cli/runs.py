@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from assay.cli.output import dispatch, open_store, parser, print_json, short_metrics, table, when
+from assay.config.secrets import redact_command, redact_overrides, redact_yaml
 from assay.errors import ConfigError, Problem, did_you_mean
 
 USAGE = """usage: assay runs <list|show> ...
@@ -23,7 +24,11 @@ def runs_command(args: list[str]) -> int:
 
 def _run_json(row: dict[str, Any]) -> dict[str, Any]:
     data = dict(row)
-    data["overrides"] = json.loads(data["overrides"] or "[]")
+    # runs recorded before credentials were redacted on the way in
+    data["overrides"] = redact_overrides(json.loads(data["overrides"] or "[]"))
+    data["command"] = redact_command(data["command"]) if data.get("command") else None
+    if data.get("config"):
+        data["config"] = redact_yaml(data["config"])
     data["metrics"] = json.loads(data["metrics"]) if data["metrics"] else {}
     return data
 

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from assay.cli.summary import nodes_as_json, print_node_table
+from assay.config.secrets import redact_overrides
 from assay.engine.leaderboard import Leaderboard
 from assay.engine.sweep import PreparedSweep, SweepReport
 from assay.executor.cache import RUN
@@ -61,7 +62,7 @@ def sweep_as_json(sweep: PreparedSweep) -> dict[str, Any]:
                   if sweep.statuses[merged].status == RUN]
         jobs.append({
             "num": job.num,
-            "overrides": list(job.overrides),
+            "overrides": redact_overrides(job.overrides),
             "nodes": len(mapping),
             "cached": len(mapping) - len(to_run),
             "to_run": to_run,

@@ -24,6 +24,7 @@ from assay.compiler.resolve import SpecResolver, StepInstance
 from assay.compiler.spec import PipelineSpec
 from assay.compiler.targets import TargetNotFoundError, inspect_target
 from assay.config.project import display_path
+from assay.config.secrets import redactor_for
 from assay.errors import CompileError, Problem
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ class _Compiler:
         self.resolver = SpecResolver(spec, cfg)
         self.problems: list[Problem] = []
         self.policy = TargetPolicy(base_dir, _allowed_targets(cfg))
+        self.redactor = redactor_for(cfg)
 
     def compile(self) -> Plan:
         resolution = self.resolver.resolve()
@@ -235,6 +237,9 @@ class _Compiler:
                 "targets": _target_versions(instance.params),
             }
             fingerprint = fingerprint_of(components, normalised=True)
+            # what is recorded (node history, manifests) holds no credential in clear; the
+            # fingerprint above has the real values, the step receives them
+            components["params"] = self.redactor.data(components["params"])
             fingerprints[node_id] = fingerprint
             graph.add_node(
                 node_id,

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from omegaconf import OmegaConf
 
 from assay.compiler.plan import Plan
-from assay.config.sections import without_hydra
+from assay.config.secrets import redact_overrides, redactor_for
 from assay.engine.gpus import check_gpus
 from assay.engine.prepare import PreparedRun
 from assay.engine.registration import Registration, register_run
@@ -194,11 +194,13 @@ def begin_run(
     output_dir: Path | None,
     started: float | None = None,
 ) -> None:
-    """Records a run as started, with its command, overrides and resolved config."""
+    """Records a run as started, with its command, overrides and config (secrets as ***)."""
+    redactor = redactor_for(prepared.cfg)
+    recorded = redactor.overrides(overrides)
     prepared.store.metadata.start_run(
-        run_id, prepared.plan.pipeline, command_line(overrides), list(overrides),
-        OmegaConf.to_yaml(without_hydra(prepared.cfg)), str(output_dir) if output_dir else None,
-        len(prepared.plan), started=started,
+        run_id, prepared.plan.pipeline, command_line(recorded), recorded,
+        redactor.config_yaml(prepared.cfg, resolve=False),
+        str(output_dir) if output_dir else None, len(prepared.plan), started=started,
     )
 
 
@@ -285,5 +287,5 @@ def raise_for_failures(report: RunReport, overrides: Sequence[str]) -> None:
 
 
 def command_line(overrides: Sequence[str]) -> str:
-    """The ``assay run`` command that repeats a run."""
-    return " ".join(["assay run", *(shlex.quote(o) for o in overrides)])
+    """The ``assay run`` command that repeats a run (a credential's value shown as ``***``)."""
+    return " ".join(["assay run", *(shlex.quote(o) for o in redact_overrides(overrides))])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assay.config.secrets import redact_overrides
 from assay.engine.sweep import PreparedSweep, SweepReport
 from assay.store import Store
 
@@ -39,7 +40,7 @@ def record_batch(store: Store, sweep_dir: str, sweep: PreparedSweep, report: Swe
         {
             "job": result.job.num,
             "run_id": result.run.run_id,
-            "overrides": list(result.job.overrides),
+            "overrides": redact_overrides(result.job.overrides),
             "status": result.status,
             "value": result.value,
             "metrics": {k: v for k, v in result.run.metrics.items() if not isinstance(v, list)},
@@ -61,8 +62,10 @@ def leaderboard(store: Store, sweep_id: str) -> Leaderboard:
     scored.sort(key=lambda j: (-j["value"] if direction == "maximize" else j["value"], j["job"]))
     others = sorted((j for j in jobs if j not in scored), key=lambda j: j["job"])
     entries = [
-        Entry(rank, j["job"], tuple(j["overrides"]), j["value"], j["status"], j["error"])
+        Entry(rank, j["job"], tuple(redact_overrides(j["overrides"])), j["value"], j["status"],
+              j["error"])
         for rank, j in enumerate(scored, start=1)
-    ] + [Entry(None, j["job"], tuple(j["overrides"]), j["value"], j["status"], j["error"])
+    ] + [Entry(None, j["job"], tuple(redact_overrides(j["overrides"])), j["value"], j["status"],
+               j["error"])
          for j in others]
     return Leaderboard(sweep_id, row.get("objective"), direction, tuple(entries))

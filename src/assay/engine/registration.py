@@ -15,11 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
-
 from assay.compiler.plan import PlanNode
-from assay.config.sections import section, without_hydra
+from assay.config.secrets import redactor_for
+from assay.config.sections import section
 from assay.engine.prepare import PreparedRun
 from assay.errors import AssayError
 from assay.registry import (
@@ -98,6 +96,7 @@ def register_run(prepared: PreparedRun, run_id: str, records: Sequence[TaskRecor
     settings = section(prepared.cfg, "registry")
     registry = ModelRegistry(prepared.store.metadata)
     shared: dict[str, Any] = {}
+    redactor = redactor_for(prepared.cfg)
 
     def lineage() -> dict[str, Any]:
         # Read only when a version is new: an unchanged plan's re-run skips git and the
@@ -106,8 +105,9 @@ def register_run(prepared: PreparedRun, run_id: str, records: Sequence[TaskRecor
             shared.update({
                 "run_id": run_id,
                 "pipeline": prepared.plan.pipeline,
-                "config": _resolved_yaml(prepared.cfg),
-                "overrides": list(overrides),
+                # credentials as ***: a version's record is never rewritten
+                "config": redactor.config_yaml(prepared.cfg),
+                "overrides": redactor.overrides(overrides),
                 "fingerprints": {n.id: n.fingerprint for n in prepared.plan},
                 "code": code if code is not None else code_state(prepared.project.root),
                 "packages": dict(package_versions()),
@@ -193,11 +193,3 @@ def _through_gate(registry: ModelRegistry, gate: Mapping[str, Any], version: Mod
     version = registry.get(version.name, version.version)  # with its new alias
     return Registration(version, created, decision)
 
-
-def _resolved_yaml(cfg: Any) -> str:
-    """The job's config without Hydra's node, interpolations resolved where they resolve."""
-    config = without_hydra(cfg)
-    try:
-        return OmegaConf.to_yaml(config, resolve=True)
-    except OmegaConfBaseException:  # only Hydra's runtime resolves it: keep it as written
-        return OmegaConf.to_yaml(config)

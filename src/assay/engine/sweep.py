@@ -21,6 +21,7 @@ from omegaconf import OmegaConf
 
 from assay.compiler import PipelineSpec
 from assay.config.project import Project
+from assay.config.secrets import redact_overrides
 from assay.config.sections import section
 from assay.engine.execute import (
     RunReport,
@@ -55,7 +56,7 @@ class SweepJob:
 
     def describe(self) -> str:
         """``#3 (model=ridge split.seed=1)``."""
-        return f"#{self.num} ({' '.join(self.overrides) or 'no overrides'})"
+        return f"#{self.num} ({' '.join(redact_overrides(self.overrides)) or 'no overrides'})"
 
 
 @dataclass

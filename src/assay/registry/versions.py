@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assay.config.schema import LATEST, MODEL_NAME_PATTERN, MODEL_NAME_RULE
+from assay.config.secrets import REDACTED, is_secret_key, redact_overrides, redact_yaml
 from assay.errors import Problem, UserError, did_you_mean
 from assay.registry.refs import Reference, parse_reference
 from assay.store.metadata import MetadataStore
@@ -166,8 +167,9 @@ class ModelRegistry:
             " overrides, fingerprints, metrics, code, packages, training)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (new.name, version, time.time(), new.run_id, new.pipeline, new.register_fingerprint,
-             new.model_fingerprint, new.model_sha256, new.estimator, new.task, new.config,
-             json.dumps(new.overrides), json.dumps(dict(new.fingerprints), sort_keys=True),
+             new.model_fingerprint, new.model_sha256, new.estimator, new.task,
+             redact_yaml(new.config), json.dumps(redact_overrides(new.overrides)),
+             json.dumps(dict(new.fingerprints), sort_keys=True),
              json.dumps(dict(new.metrics)), json.dumps(dict(new.code)),
              json.dumps(dict(new.packages)), json.dumps(new.training)))
         tx.executemany(
@@ -175,7 +177,8 @@ class ModelRegistry:
             [(new.name, version, d.role, d.node, d.fingerprint, d.source, d.rows,
               json.dumps(dict(d.columns))) for d in new.datasets])
         tx.executemany("INSERT INTO model_tags VALUES (?, ?, ?, ?)",
-                       [(new.name, version, k, str(v)) for k, v in new.tags.items()])
+                       [(new.name, version, k, REDACTED if is_secret_key(k) else str(v))
+                        for k, v in new.tags.items()])
 
     def find(self, name: str, register_fingerprint: str) -> ModelVersion | None:
         """The version the register step with this fingerprint made, if any."""
@@ -241,6 +244,9 @@ class ModelRegistry:
             data = dict(row)
             for column in _JSON_COLUMNS:
                 data[column] = json.loads(data[column]) if data[column] is not None else None
+            # versions recorded before credentials were redacted on the way in
+            data["config"] = redact_yaml(data["config"])
+            data["overrides"] = redact_overrides(data["overrides"])
             key = (data["name"], data["version"])
             versions.append(ModelVersion(datasets=tuple(datasets.get(key, ())),
                                          tags=tags.get(key, {}),

@@ -47,8 +47,11 @@ def launch(launcher: AssayLauncher, job_overrides: Sequence[Sequence[str]],
     configure_log(launcher.config.hydra.hydra_logging, launcher.config.hydra.verbose)
     Path(str(launcher.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
     log.info("Launching %d jobs on Dask", len(job_overrides))
+    from assay.config.secrets import redact_overrides  # a credential's value shows as ***
+
     for index, overrides in enumerate(job_overrides):
-        log.info("\t#%d : %s", initial_job_idx + index, " ".join(filter_overrides(overrides)))
+        log.info("\t#%d : %s", initial_job_idx + index,
+                 " ".join(redact_overrides(filter_overrides(overrides))))
     project = getattr(launcher.task_function, PROJECT_ATTRIBUTE, None)
     if project is None:
         return _launch_task_functions(launcher, job_overrides, initial_job_idx)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from assay.config.secrets import redact_command, redact_overrides
 from assay.report import markup as md
 from assay.report.collect import RunRecord
 from assay.report.mermaid import STATUS_STYLES, fenced, plan_diagram
@@ -49,7 +50,7 @@ def _run(record: RunRecord) -> Page:
     rows = [(t["node"], t["step"], t["status"], t["reason"] or "",
              md.number(t["duration"], 3) if t["duration"] is not None else "",
              str(t["fingerprint"])[:12], t["error"] or "") for t in record.tasks]
-    overrides = json.loads(run["overrides"] or "[]")
+    overrides = redact_overrides(json.loads(run["overrides"] or "[]"))  # older runs too
     metrics = json.loads(run["metrics"] or "{}")
     headline = [(k, md.number(v)) for k, v in sorted(metrics.items()) if isinstance(v, int | float)]
     parts = [f"# Run {md.text(record.run_id)}\n",
@@ -57,7 +58,7 @@ def _run(record: RunRecord) -> Page:
                                  ("started (UTC)", md.utc(run["started"])),
                                  ("seconds", _duration(record)),
                                  ("overrides", " ".join(overrides) or "none"),
-                                 ("command", run["command"] or "")]),
+                                 ("command", redact_command(run["command"] or ""))]),
              md.section("Plan", LEGEND, fenced(plan_diagram(record.tasks, record.edges))),
              md.section("Tasks", md.table(["node", "step", "status", "why", "seconds",
                                            "fingerprint", "error"], rows))]
