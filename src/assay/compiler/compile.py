@@ -18,7 +18,7 @@ from assay.compiler.allowed_targets import TargetPolicy, target_problems, uses_p
 from assay.compiler.collector import paused_gc
 from assay.compiler.fingerprint import fingerprint_of, normalise
 from assay.compiler.graph import Wiring, build_graph
-from assay.compiler.params import ParamSite, check_params, find_targets
+from assay.compiler.params import ParamSite, canonical_params, check_params, find_targets
 from assay.compiler.plan import Plan, PlanNode, Source
 from assay.compiler.resolve import SpecResolver, StepInstance
 from assay.compiler.spec import PipelineSpec
@@ -225,10 +225,11 @@ class _Compiler:
             declared = steps[instance.entry.name]
             bindings = wiring.bindings.get(node_id, ())
             node_files = files.get(node_id, {})
+            params = canonical_params(declared, instance.params)  # C=1 is C: 1.0
             components = {
                 "step": declared.name,
                 "code": declared.code_version,
-                "params": normalise(instance.params),
+                "params": normalise(params),
                 "inputs": {
                     b.name: [f"{fingerprints[s.node]}:{s.output}" for s in b.sources]
                     for b in bindings
@@ -247,7 +248,7 @@ class _Compiler:
                     id=node_id,
                     step=declared.name,
                     reference=declared.reference,
-                    params=_with_absolute_paths(instance.params, node_files),
+                    params=_with_absolute_paths(params, node_files),
                     inputs=bindings,
                     outputs=dict(declared.outputs),
                     fingerprint=fingerprint,

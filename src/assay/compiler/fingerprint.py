@@ -5,6 +5,10 @@ parameters, the fingerprints of the outputs it reads, the content of the data fi
 it names and the code version of project-local ``_target_`` classes. Values are
 normalised first (sorted keys, lists for tuples), and a value that cannot be hashed
 deterministically is refused rather than hashed by identity.
+
+An int and a float stay apart here (``1`` is not ``1.0``): whether they are the same
+value depends on what the parameter is declared as, which the compiler knows and this
+module does not (see :func:`assay.compiler.params.canonical_params`).
 """
 
 from __future__ import annotations
@@ -53,7 +57,12 @@ def normalise_other(value: Any) -> Any:
 @normalise_other.register(int)
 @normalise_other.register(str)
 def _plain(value: Any) -> Any:
-    return value  # subclasses of the plain types (an IntEnum, say)
+    """A subclass of a plain type (an IntEnum, a StrEnum) as that plain type's value.
+
+    JSON would write an IntEnum as its number anyway, but a str subclass may define its
+    own ``__str__``; ``str.__str__`` and ``int.__int__`` give the plain value itself.
+    """
+    return str.__str__(value) if isinstance(value, str) else int.__int__(value)
 
 
 @normalise_other.register

@@ -1,12 +1,17 @@
-"""Checking a step instance's parameters: names, types, ranges and ``_target_`` configs."""
+"""A step instance's parameters: checking names, types, ranges and ``_target_`` configs,
+and their canonical values (an int given for a declared float is that float)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import contextlib
+import types
+import typing
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from assay.catalog import Step
+from assay.compiler.numbers import annotation_is_float, as_declared_float
 from assay.compiler.targets import HYDRA_KEYS, TargetNotFoundError, inspect_target
 from assay.compiler.types import check_value, describe, show
 from assay.errors import Problem, did_you_mean, one_of
@@ -158,3 +163,66 @@ def _check_target(path: list[str], config: Mapping[str, Any], locate: Locate,
                     )
                 )
     return problems
+
+
+def canonical_params(step: Step, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with every int given for a parameter declared a float made that float.
+
+    The step's annotations say which of its parameters are floats (in lists and
+    mappings too), and each ``_target_`` config's target says which of its own are (see
+    :mod:`assay.compiler.numbers`). So ``model.C=1`` and ``C: 1.0`` fingerprint alike,
+    and the step receives the value its fingerprint stands for. Anything else, ints
+    where an int may mean something else included, is kept as written.
+    """
+    canonical = {}
+    for name, value in params.items():
+        spec = step.params.get(name)
+        declared = _as_declared(value, spec.annotation) if spec is not None else value
+        canonical[name] = _in_targets(declared)
+    return canonical
+
+
+def _as_declared(value: Any, annotation: Any) -> Any:
+    if annotation_is_float(annotation):
+        return as_declared_float(value)
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _as_declared(value, args[0])
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in args if a is not type(None)]
+        return _as_declared(value, members[0]) if len(members) == 1 else value
+    if isinstance(value, list) and origin in (list, Sequence, tuple) and args:
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            if len(args) != len(value):
+                return value
+            return _rebuilt_list(value, [_as_declared(v, a) for v, a in zip(value, args, strict=True)])
+        return _rebuilt_list(value, [_as_declared(item, args[0]) for item in value])
+    if isinstance(value, Mapping) and origin in (dict, Mapping) and len(args) == 2:
+        return _rebuilt_mapping(value, {k: _as_declared(v, args[1]) for k, v in value.items()})
+    return value
+
+
+def _in_targets(value: Any) -> Any:
+    """``value`` with the float parameters of every ``_target_`` config in it made floats."""
+    if isinstance(value, list):
+        return _rebuilt_list(value, [_in_targets(item) for item in value])
+    if not isinstance(value, Mapping):
+        return value
+    floats: tuple[str, ...] = ()
+    target = value.get("_target_")
+    if isinstance(target, str):
+        with contextlib.suppress(TargetNotFoundError):  # reported by check_targets
+            floats = inspect_target(target).float_params
+    return _rebuilt_mapping(value, {
+        key: as_declared_float(child) if key in floats else _in_targets(child)
+        for key, child in value.items()
+    })
+
+
+def _rebuilt_list(original: list[Any], items: list[Any]) -> list[Any]:
+    """The original list when no item changed (so a plan keeps the caller's objects)."""
+    return original if all(a is b for a, b in zip(original, items, strict=True)) else items
+
+
+def _rebuilt_mapping(original: Mapping[str, Any], items: dict[str, Any]) -> Any:
+    return original if all(original[k] is v for k, v in items.items()) else items

@@ -31,6 +31,7 @@ from typing import Any
 
 from assay.catalog import FilePath
 from assay.code_version import hash_definition, hash_source, read_source
+from assay.compiler.numbers import live_float_params, static_float_params
 
 HYDRA_KEYS = frozenset({"_target_", "_recursive_", "_convert_", "_partial_", "_args_"})
 _MAX_REEXPORT_DEPTH = 6
@@ -56,6 +57,8 @@ class TargetInfo:
         file_params: Parameters annotated as :data:`assay.catalog.FilePath`.
         code_version: Hash of its source when it is project or assay code, so that
             editing it invalidates results; None for installed third-party code.
+        float_params: Parameters declared as floats (see :mod:`assay.compiler.numbers`):
+            an int given for one is the same value as the float.
     """
 
     path: str
@@ -64,6 +67,7 @@ class TargetInfo:
     accepts_any: bool = False
     file_params: tuple[str, ...] = ()
     code_version: str | None = None
+    float_params: tuple[str, ...] = ()
 
     def accepts(self, name: str) -> bool:
         """Whether ``name`` is a parameter it takes (True when unknown)."""
@@ -120,7 +124,9 @@ def _describe_callable(path: str, obj: Any) -> TargetInfo:
     params, required, accepts_any = _from_parameters(signature.parameters.values())
     hints = _type_hints(obj)
     file_params = tuple(name for name in params if hints.get(name) is FilePath)
-    return TargetInfo(path, params, required, accepts_any, file_params, _local_code_version(obj))
+    floats = live_float_params(obj, signature.parameters.values(), hints)
+    return TargetInfo(path, params, required, accepts_any, file_params, _local_code_version(obj),
+                      floats)
 
 
 def _from_parameters(
@@ -313,6 +319,20 @@ def _absolute_module(current: str, is_package: bool, module: str | None, level: 
 
 def _describe_node(path: str, module_name: str, file: Path, node: ast.stmt,
                    subclasses: tuple[str, ...] = ()) -> TargetInfo:
+    info = _describe_definition(path, module_name, file, node, subclasses)
+    if subclasses or info.params is None:
+        return info
+
+    def class_named(name: str) -> ast.ClassDef | None:
+        return next((n for n in _top_level(_parse(file).body)
+                     if isinstance(n, ast.ClassDef) and n.name == name), None)
+
+    floats = static_float_params(node, class_named)
+    return replace(info, float_params=tuple(n for n in floats if n in info.params))
+
+
+def _describe_definition(path: str, module_name: str, file: Path, node: ast.stmt,
+                         subclasses: tuple[str, ...]) -> TargetInfo:
     code_version = _static_code_version(module_name, file, node) if not subclasses else None
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         return _from_arguments(path, node.args, skip_self=False, code_version=code_version)
