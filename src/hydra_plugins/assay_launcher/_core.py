@@ -13,9 +13,11 @@ own process-based launchers do.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import pickle
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -263,17 +265,58 @@ def _launch_task_functions(launcher: AssayLauncher, job_overrides: Sequence[Sequ
         returns = [execute_job(*a, singleton_state=None) for a in arguments]
         configure_log(launcher.config.hydra.hydra_logging, launcher.config.hydra.verbose)
         return returns
-    client, cluster = _client(launcher)
+    import cloudpickle
+
+    state = Singleton.get_state()
+    # Pickled here and unpickled by the worker only once it has scanned Hydra's plugins:
+    # the scan executes each plugin's config module again, and a config unpickled before
+    # it would hold config classes that are no longer the ones their modules name (so a
+    # job pickling ``HydraConfig.get()`` would fail).
+    payloads = [cloudpickle.dumps((*a, state)) for a in arguments]
+    with _quiet_distributed(launcher.config.hydra.verbose) as quiet:
+        client, cluster = _client(launcher)
+        try:
+            if quiet and cluster is not None:  # a shared cluster's workers are not ours
+                from hydra_plugins.assay_launcher._quiet import QuietWorkerLogs
+
+                client.register_plugin(QuietWorkerLogs())
+            futures = [client.submit(execute_pickled_job, payload, pure=False)
+                       for payload in payloads]
+            returns = client.gather(futures, errors="raise")
+        finally:
+            _close(client, cluster)
+    return list(returns)
+
+
+@contextlib.contextmanager
+def _quiet_distributed(verbose: Any) -> Iterator[bool]:
+    """Dask's INFO chatter (cluster start, every worker, shutdown) stays out of the output.
+
+    Hydra's logging sends every propagating logger to its handlers, so each batch would
+    print some thirty Dask lines. ``hydra.verbose=distributed`` (or ``true``) keeps them;
+    yields whether they are quieted.
+    """
+    names = [verbose] if isinstance(verbose, bool | str) else list(verbose or [])
+    if verbose is True or any(str(n).split(".")[0] == "distributed" for n in names):
+        yield False
+        return
+    logger = logging.getLogger("distributed")
+    previous = logger.level
+    if logger.getEffectiveLevel() < logging.WARNING:
+        logger.setLevel(logging.WARNING)
     try:
-        state = Singleton.get_state()
-        futures = [client.submit(execute_job, *a, singleton_state=state, pure=False)
-                   for a in arguments]
-        returns = client.gather(futures, errors="raise")
+        yield True
     finally:
+        logger.setLevel(previous)
+
+
+def _close(client: Any, cluster: Any) -> None:
+    """Closes the client, then the cluster it created (a shared cluster stays up)."""
+    try:
         client.close()
+    finally:
         if cluster is not None:
             cluster.close()
-    return list(returns)
 
 
 def _client(launcher: AssayLauncher) -> tuple[Any, Any]:
@@ -297,6 +340,20 @@ def _client(launcher: AssayLauncher) -> tuple[Any, Any]:
     cluster = LocalCluster(n_workers=launcher.n_workers, threads_per_worker=1, processes=True,
                            host="127.0.0.1", **dashboard_options(None))
     return Client(cluster), cluster
+
+
+def execute_pickled_job(payload: bytes) -> JobReturn:
+    """A job sent to a Dask worker: plugins scanned first, then its config unpickled.
+
+    Args:
+        payload: ``(config, hydra_context, task_function, singleton_state)``, pickled.
+    """
+    from assay._compat import hydra_plugins_scanned, hydra_set_state_keeping_plugins
+
+    hydra_plugins_scanned()
+    config, hydra_context, task_function, state = pickle.loads(payload)  # made by this launcher
+    hydra_set_state_keeping_plugins(state)
+    return execute_job(config, hydra_context, task_function, singleton_state=None)
 
 
 def execute_job(config: DictConfig, hydra_context: HydraContext, task_function: TaskFunction,
