@@ -13,7 +13,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional, Union
 
 import pytest
 
@@ -21,7 +21,7 @@ from assay.artifacts import Metrics
 from assay.catalog import Interval, Step, Target, step
 from assay.compiler import targets
 from assay.compiler.fingerprint import fingerprint_of, normalise
-from assay.compiler.numbers import documented_float
+from assay.compiler.numbers import annotation_is_float, documented_float
 from assay.compiler.params import canonical_params
 from assay.compiler.targets import inspect_target
 from tests.helpers import assay
@@ -249,6 +249,29 @@ def test_scikit_learn_float_params_read_from_source_match_the_imported_classes()
 )
 def test_documented_types(doc: str, verdict: bool | None) -> None:
     assert documented_float([doc], "C") is verdict
+
+
+@pytest.mark.parametrize(
+    ("annotation", "verdict"),
+    [
+        (float, True),
+        (float | None, True),
+        (Optional[float], True),  # noqa: UP045  (the older spelling is read too)
+        (Optional[Annotated[float, Interval(0, 1)]], True),  # noqa: UP045
+        (Union[float, str], True),  # noqa: UP007
+        (Optional["float"], True),
+        ("float | None", True),
+        (int | float, False),
+        ("int | float", False),
+        (int, False),
+        (bool, False),
+        (Any, False),
+        (list[float], False),  # a list, whose items canonical_params reads
+        (None, None),
+    ],
+)
+def test_annotations_that_declare_a_float(annotation: Any, verdict: bool | None) -> None:
+    assert annotation_is_float(annotation) is verdict
 
 
 @pytest.mark.e2e  # the real command line, three times

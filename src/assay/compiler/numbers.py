@@ -45,23 +45,37 @@ def annotation_is_float(annotation: Any) -> bool | None:
     """
     if annotation is None or annotation is inspect.Parameter.empty:
         return None
-    if isinstance(annotation, str):
-        return annotation_text_is_float(annotation)
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return annotation_is_float(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        return _only_float(_type_name(arg) for arg in typing.get_args(annotation))
-    return _only_float([_type_name(annotation)])
+    return _only_float(_live_members(annotation))
 
 
 def annotation_text_is_float(text: str) -> bool:
     """:func:`annotation_is_float` for the source text of an annotation."""
+    return _only_float(_members_of_text(text))
+
+
+def _live_members(annotation: Any) -> list[str]:
+    """The names of the types a runtime annotation allows (its union members)."""
+    if isinstance(annotation, str):
+        return _members_of_text(annotation)
+    forward = getattr(annotation, "__forward_arg__", None)  # a quoted name in a typing form
+    if isinstance(forward, str):
+        return _members_of_text(forward)
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _live_members(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return [name for arg in args for name in _live_members(arg)]
+    if annotation is type(None):
+        return ["None"]
+    return [str(getattr(annotation, "__name__", "?"))]
+
+
+def _members_of_text(text: str) -> list[str]:
+    """The names of the types an annotation's source text allows."""
     try:
-        node = ast.parse(text, mode="eval").body
+        return _union_members(ast.parse(text, mode="eval").body)
     except SyntaxError:
-        return False
-    return _only_float(_union_members(node))
+        return ["?"]
 
 
 def _union_members(node: ast.expr) -> list[str]:
@@ -76,16 +90,8 @@ def _union_members(node: ast.expr) -> list[str]:
             return _union_members(inner[0])
         return [wrapper]
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return annotation_members_of_text(node.value)
+        return _members_of_text(node.value)
     return [_last_name(node)]
-
-
-def annotation_members_of_text(text: str) -> list[str]:
-    """The members of a quoted annotation (``"float | None"``)."""
-    try:
-        return _union_members(ast.parse(text, mode="eval").body)
-    except SyntaxError:
-        return ["?"]
 
 
 def _last_name(node: ast.expr) -> str:
@@ -96,14 +102,6 @@ def _last_name(node: ast.expr) -> str:
     if isinstance(node, ast.Constant) and node.value is None:
         return "None"
     return "?"
-
-
-def _type_name(annotation: Any) -> str:
-    if annotation is type(None) or annotation is None:
-        return "None"
-    if isinstance(annotation, str):
-        return annotation
-    return str(getattr(annotation, "__name__", "?"))
 
 
 def _only_float(members: Iterable[str]) -> bool:
