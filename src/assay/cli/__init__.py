@@ -21,11 +21,15 @@ commands:
   plan [OVERRIDES...] [--json]
                               show every node of the plan, cached or to run, and why
   init DIR                    write a starter project (configs/ and pipelines/) into DIR
-  models list|show|promote|tag|diff
-                              registered model versions, their lineage and aliases
+  models list|show|promote|tag|diff|restore
+                              registered model versions, their lineage and aliases;
+                              restore rebuilds a version's missing model artifact
   runs list|show              the run history
   data list                   dataset versions and the models that used them
   reproduce REF               re-run a version in a fresh store and verify it matches
+  verify [--repair] [--json]  check every artifact's checksum, every registered model's
+                              artifact and sha256 and every run's status; --repair moves
+                              damaged entries to artifacts/.corrupt
   monitor [OVERRIDES...] [--json]
                               check monitor.current for drift against a version's
                               training data profile; retrain when monitor.retrain.when holds
@@ -45,6 +49,7 @@ COMMANDS: dict[str, str] = {
     "runs": "assay.cli.runs:runs_command",
     "data": "assay.cli.data:data_command",
     "reproduce": "assay.cli.reproduce:reproduce_command",
+    "verify": "assay.cli.verify:verify_command",
     "monitor": "assay.cli.monitor:monitor_command",
     "report": "assay.cli.report:report_command",
 }

@@ -10,13 +10,15 @@ from assay.errors import ConfigError, Problem
 from assay.registry import ModelRegistry, ModelVersion, Promotion, check_alias
 from assay.registry.diff import diff_versions, short_fingerprint
 
-USAGE = """usage: assay models <list|show|promote|tag|diff> ...
+USAGE = """usage: assay models <list|show|promote|tag|diff|restore> ...
 
   list [NAME]               every version (of NAME), with aliases and headline metrics
   show REF                  one version: lineage, data, metrics, code, promotions
   promote REF ALIAS         point ALIAS (e.g. champion) at the version REF
   tag REF KEY=VALUE...      add or change tags of a version
   diff REF REF              overrides, config, data, metrics and code that differ
+  restore REF               rebuild the version's missing or damaged model artifact in
+                            place, from its recorded config, checked against its sha256
 
 REF is NAME (its latest version), NAME:vN or NAME@ALIAS. Every command takes --json
 and --store DIR."""
@@ -25,7 +27,7 @@ and --store DIR."""
 def models_command(args: list[str]) -> int:
     """Dispatches ``assay models SUBCOMMAND``."""
     return dispatch("models", USAGE, {"list": _list, "show": _show, "promote": _promote,
-                                      "tag": _tag, "diff": _diff}, args)
+                                      "tag": _tag, "diff": _diff, "restore": _restore}, args)
 
 
 def _list(args: list[str]) -> int:
@@ -156,6 +158,33 @@ def _diff(args: list[str]) -> int:
         print(f"{section}:")
         for key, change in changes.items():
             print(f"  {key}: {_describe_change(change)}")
+    return 0
+
+
+def _restore(args: list[str]) -> int:
+    from assay.cli.run import make_importable
+    from assay.config.project import locate_project
+    from assay.engine.restore import restore_model
+
+    made = parser("assay models restore", "Rebuild a version's missing or damaged model "
+                  "artifact in place and check it against the recorded sha256.")
+    made.add_argument("ref")
+    options = made.parse_args(args)
+    store = open_store(options.store)
+    version = ModelRegistry(store.metadata).resolve(options.ref)
+    project = locate_project()
+    make_importable(project.root)
+    restored = restore_model(version, project, store, announce=None if options.json else
+                             lambda text: print(f"assay: rebuilding on {text}", flush=True))
+    if options.json:
+        print_json(restored.to_json())
+    elif restored.restored:
+        print(f"assay: restored {restored.ref} ({restored.problem}): rebuilt "
+              f"{', '.join(restored.ran) or 'nothing'} in run {restored.run_id}; "
+              f"{restored.path} has the registered sha256 {restored.sha256[:12]}")
+    else:
+        print(f"assay: {restored.ref}'s model artifact is intact ({restored.path}, sha256 "
+              f"{restored.sha256[:12]}); nothing to restore")
     return 0
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.errors import CorruptArtifactError
+from assay.store.canonical import canonical_pickle
 from assay.store.codecs import FORMAT_VERSION, codec_for, codec_named
 from assay.store.memory import recall, remember
 
@@ -213,6 +214,8 @@ class ArtifactStore:
             for name, (kind, value) in values.items():
                 codec = codec_for(kind, value)
                 data, meta = codec.dumps(value)
+                if codec.name == "pickle":  # one model, one sha256, whichever worker made it
+                    data = canonical_pickle(data)
                 file = f"{name}{codec.suffix}"
                 (staging / file).write_bytes(data)
                 records[name] = OutputRecord(

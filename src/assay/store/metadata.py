@@ -406,6 +406,10 @@ class MetadataStore:
             "SELECT * FROM runs WHERE status = 'running' ORDER BY started").fetchall()
         return [dict(r) for r in rows]
 
+    def run_count(self) -> int:
+        """How many runs the store recorded."""
+        return int(self.connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+
     def interrupt_runs(self, run_ids: list[str]) -> None:
         """Marks runs ``interrupted`` (``assay verify --repair`` on runs it cannot check)."""
         self._mark_interrupted(self.connection, run_ids)
