@@ -18,6 +18,7 @@ from assay.config.secrets import (
     redact_overrides,
     redact_yaml,
     redactor_for,
+    restore_secrets,
 )
 from assay.steps import default_catalog
 
@@ -111,3 +112,13 @@ def test_recorded_components_hold_no_secret_but_the_fingerprint_tells_values_apa
     assert first.components["params"]["source"]["api_token"] == REDACTED
     assert first.params["source"]["api_token"] == "first-token-value"
     assert "first-token-value" not in repr(first.components)
+
+
+def test_a_rerun_reads_redacted_values_where_the_project_keeps_them() -> None:
+    stored = {"data": {"api_token": REDACTED, "name": "x"}, "db": {"password": REDACTED},
+              "model": {"C": 1.0}}
+    current = OmegaConf.create({"data": {"api_token": "${oc.env:SOME_TOKEN}", "name": "y"},
+                                "model": {"C": 2.0}})
+    assert restore_secrets(stored, current) == {
+        "data": {"api_token": "${oc.env:SOME_TOKEN}", "name": "x"},
+        "db": {"password": REDACTED}, "model": {"C": 1.0}}

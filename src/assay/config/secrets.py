@@ -186,6 +186,27 @@ def _collect(raw: Any, resolved: Any, path: str, secret: bool, paths: set[str],
         values.add(str(resolved))
 
 
+def restore_secrets(stored: Any, current: Any) -> Any:
+    """``stored`` (a recorded config as plain data) with each ``***`` taken from the same
+    key of ``current`` (the project's config, unresolved), so that a re-run reads the
+    credential where the project keeps it (``${oc.env:HF_TOKEN}``); ``***`` stays where
+    the project has no such key."""
+    raw = _plain(current, resolve=False)
+    return _restored(stored, raw)
+
+
+def _restored(stored: Any, current: Any) -> Any:
+    if isinstance(stored, Mapping):
+        return {key: (current[key] if child == REDACTED and isinstance(current, Mapping)
+                      and key in current else
+                      _restored(child, current.get(key) if isinstance(current, Mapping) else None))
+                for key, child in stored.items()}
+    if isinstance(stored, list):
+        return [_restored(child, current[i] if isinstance(current, list) and i < len(current)
+                          else None) for i, child in enumerate(stored)]
+    return stored
+
+
 def redact_data(value: Any) -> Any:
     """Plain data with credential keys redacted (for records whose config is gone)."""
     return Redactor().data(value)

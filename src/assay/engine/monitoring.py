@@ -22,6 +22,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from assay.config.project import Project, display_path
+from assay.config.secrets import REDACTED
 from assay.config.sections import section
 from assay.engine.execute import executor_settings, new_run_id
 from assay.errors import ConfigError, DataError, Problem, did_you_mean
@@ -327,8 +328,11 @@ def _figures(result: DriftResult, rows: int, baseline: Baseline) -> dict[str, fl
 def _retrain(version: ModelVersion, settings: dict[str, Any], project: Project,
              overrides: list[str], registry: ModelRegistry, alias: str) -> dict[str, Any]:
     """Runs the retraining pipeline with the version's overrides and the current data."""
+    # A stored record never widens what may run: security settings come from the project.
+    # A credential was recorded as ***: the project's config supplies it again.
     kept = [o for o in version.overrides
-            if not _override_key(o).startswith(RETRAIN_KEYS) and not _forwarded(o)]
+            if not _override_key(o).startswith((*RETRAIN_KEYS, "security."))
+            and not _forwarded(o) and o.partition("=")[2] != REDACTED]
     command = [sys.executable, "-m", "assay", "run", *kept,
                f"pipeline={settings['retrain']['pipeline']}",
                f"monitor.current={settings['current']}",

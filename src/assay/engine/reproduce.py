@@ -19,7 +19,10 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from assay.compiler.plan import PlanNode
+from assay.config.compose import compose
 from assay.config.project import Project, display_path
+from assay.config.secrets import restore_secrets
+from assay.config.sections import section
 from assay.engine.execute import RunReport, execute
 from assay.engine.prepare import PreparedRun, prepare
 from assay.executor.cache import explain
@@ -79,9 +82,14 @@ class Reproduction:
 def reproduce(version: ModelVersion, project: Project, original: Store, fresh_root: Path,
               announce: Callable[[str], None] | None = None) -> Reproduction:
     """Runs ``version``'s recorded config in ``fresh_root`` and compares what it made."""
-    cfg = OmegaConf.create(yaml.safe_load(version.config))
+    current = compose(project, [])
+    # credentials were recorded as ***: read them where the project keeps them now
+    cfg = OmegaConf.create(restore_secrets(yaml.safe_load(version.config), current))
     assert isinstance(cfg, DictConfig)
     cfg.store.root = str(fresh_root.absolute())
+    # A stored record never widens what may run: whoever can write the store could
+    # otherwise allow its own targets. The project's current security settings apply.
+    cfg.security = section(current, "security")
     prepared = prepare(cfg, project)
     report = execute(prepared, overrides=version.overrides, announce=announce)
     result = Reproduction(version.ref, str(fresh_root), report.run_id)
