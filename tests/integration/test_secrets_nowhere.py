@@ -26,9 +26,13 @@ class TokenSource:
     def __init__(self, name, api_token, password, task="classification", target="target",
                  **extra):
         self.inner = SklearnDataset(name, task, target)
+        self.refuse = extra.pop("refuse", False)
         self.seen = [api_token, password, *extra.values()]
 
     def load(self):
+        if self.refuse:
+            print("calling the API with", self.seen[0])
+            raise PermissionError(f"401: the API refused token {self.seen[0]}")
         digest = hashlib.sha256("|".join(self.seen).encode()).hexdigest()
         Path("received.txt").write_text(digest)
         return self.inner.load()
@@ -86,6 +90,12 @@ def test_a_credential_is_redacted_in_store_output_site_and_exports(project: Path
     outputs.append(failed)
     assert failed.returncode == 2, failed.stderr  # scikit-learn refuses C=-1: bad config
     assert "+data.client_secret=***" in failed.stderr
+    # a step whose error quotes the credential: the message, the record and the log mask it
+    refused = assay("run", *FAST, "+data.refuse=true", cwd=project, env=env)
+    outputs.append(refused)
+    assert refused.returncode == 1, refused.stderr
+    assert "401: the API refused token ***" in refused.stderr
+    run("runs", "list")
 
     store, site = project / ".assay", project / "site"
     files = _every_file(store, site)

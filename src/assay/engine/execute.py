@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from omegaconf import OmegaConf
 
 from assay.compiler.plan import Plan
-from assay.config.secrets import redact_overrides, redactor_for
+from assay.config.secrets import Redactor, redact_overrides, redactor_for
 from assay.engine.gpus import check_gpus
 from assay.engine.prepare import PreparedRun
 from assay.engine.registration import Registration, register_run
@@ -220,6 +220,12 @@ def record_run(
 ) -> RunReport:
     """Records how every node of a run ended; ``outcomes`` are keyed by the plan's node ids."""
     plan, store, statuses = prepared.plan, prepared.store, prepared.statuses
+    redactor = redactor_for(prepared.cfg)
+    for outcome in outcomes.values():
+        if outcome.failure is not None:  # what a step raised may quote a credential
+            outcome.failure.message = redactor.text(outcome.failure.message)
+            outcome.failure.traceback = redactor.text(outcome.failure.traceback)
+            _redact_file(outcome.failure.log_path, redactor)
     records = []
     for node in plan:
         status = statuses[node.id]
@@ -266,6 +272,20 @@ def record_run(
                  "recomputed")
     return RunReport(run_id, plan.pipeline, records, metrics, duration, description, failures,
                      aborted is not None)
+
+
+def _redact_file(path: str | None, redactor: Redactor) -> None:
+    """Masks the credentials a failed task's log quotes (its traceback holds the message)."""
+    if not path or not redactor.values:
+        return
+    log_file = Path(path)
+    try:
+        text = log_file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return  # no log was written
+    masked = redactor.text(text)
+    if masked != text:
+        log_file.write_text(masked, encoding="utf-8")
 
 
 def collect_metrics(prepared: PreparedRun, done: set[str]) -> dict[str, Any]:
