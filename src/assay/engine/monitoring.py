@@ -265,7 +265,7 @@ def _scorer(version: ModelVersion, stored: dict[str, Any], store: Store) -> Scor
     # Checked here, where it is a clean error: on a worker it would be a traceback.
     if store.artifacts.manifest(version.model_fingerprint) is None:
         raise RegistryError(f"the model of {version.ref} is no longer in {store.root}",
-                            hint=f"run `assay reproduce {version.ref}` to rebuild it")
+                            hint=f"run `assay models restore {version.ref}` to rebuild it")
     loader = functools.partial(load_stored_model, str(store.root), version.model_fingerprint)
     return Scorer(loader, stored["features"], stored["target"], stored["task"])
 
