@@ -83,6 +83,8 @@ def test_a_credential_is_redacted_in_store_output_site_and_exports(project: Path
     run("runs", "show", run_id)
     run("runs", "show", run_id, "--json")
     run("models", "diff", ref, ref)
+    run("models", "tag", ref, f"api_key={client_secret}", "owner=me")
+    assert "api_key=***" in run("models", "show", ref).stdout
     run("report", "--json")
     # a failing run prints its resume command: the override stays redacted there too
     failed = assay("run", *FAST, f"+data.client_secret={client_secret}", "model.C=-1", cwd=project,

@@ -207,3 +207,19 @@ def test_uses_does_not_import_a_module_it_refuses(tmp_path: Path,
             "step 'allow_list_payload:step' is not allowed: it is outside the allowed modules")):
         _compile([], spec, tmp_path)
     assert "allow_list_payload" not in sys.modules
+
+
+def test_targets_in_hydra_positional_args_are_checked(tmp_path: Path) -> None:
+    spec = """
+        steps:
+          load:
+            uses: load_dataset
+            with:
+              source:
+                _target_: assay.steps.sources.CsvFile
+                _args_: [{_target_: subprocess.getoutput, _args_: [id]}]
+    """
+    with pytest.raises(CompileError, match=re.escape(
+            "key 'with.source._args_.0._target_': _target_ 'subprocess.getoutput' is not "
+            "allowed")):
+        _compile([], spec, tmp_path)

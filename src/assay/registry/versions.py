@@ -335,7 +335,8 @@ class ModelRegistry:
         """Adds or replaces tags of one version (tags are not part of what a version is)."""
         with self.metadata.transaction() as tx:
             tx.executemany("INSERT OR REPLACE INTO model_tags VALUES (?, ?, ?, ?)",
-                           [(name, version, k, str(v)) for k, v in tags.items()])
+                           [(name, version, k, REDACTED if is_secret_key(k) else str(v))
+                            for k, v in tags.items()])
 
     # ------------------------------------------------------------------ promotions
 
