@@ -116,7 +116,8 @@ def entry() -> NoReturn:
     import os
     import threading
 
-    code = main()
+    code = _main_guarded()
+    _exit_at_once_if_signalled()
     if any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate()):
         sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
@@ -124,3 +125,53 @@ def entry() -> NoReturn:
             stream.flush()
     atexit._run_exitfuncs()
     os._exit(code)
+
+
+def _main_guarded() -> int:
+    """:func:`main`, with SIGTERM handled like Ctrl-C and no traceback for either or a closed pipe.
+
+    ``report_errors`` turns an interrupt while a command runs into its message; this
+    catches one that lands outside it (while Python imports, before or after the
+    command), and a reader that closed the pipe (``assay runs list | head``).
+    """
+    import os
+    import signal
+
+    from assay.cli.errors import INTERRUPTED, TERMINATED, Terminated
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        return main()
+    except KeyboardInterrupt as interrupt:
+        terminated = isinstance(interrupt, Terminated)
+        print(f"\nassay: {'terminated (SIGTERM)' if terminated else 'interrupted'}",
+              file=sys.stderr)
+        return TERMINATED if terminated else INTERRUPTED
+    except BrokenPipeError:
+        # Python's documented way: point stdout at /dev/null, so that the final flush
+        # does not fail again, and exit as a process killed by SIGPIPE would.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE
+
+
+BROKEN_PIPE = 141
+"""The exit status when the reader of the output went away (128 + SIGPIPE, as ``yes | head``)."""
+
+
+def _exit_at_once_if_signalled() -> None:
+    """The command is over: Ctrl-C or SIGTERM from now on ends the process at once.
+
+    What is left is flushing and exit handlers; an interrupt there would print Python's
+    "Exception ignored" traceback instead of stopping.
+    """
+    import os
+    import signal
+
+    from assay.cli.errors import INTERRUPTED, TERMINATED
+
+    signal.signal(signal.SIGINT, lambda signum, frame: os._exit(INTERRUPTED))
+    signal.signal(signal.SIGTERM, lambda signum, frame: os._exit(TERMINATED))

@@ -12,6 +12,17 @@ from dataclasses import dataclass
 from assay.errors import AssayError, StepError, UserError
 
 
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread when the process receives SIGTERM: handled like Ctrl-C."""
+
+
+INTERRUPTED = 130
+"""The exit status after Ctrl-C (128 + SIGINT), as shells report it."""
+
+TERMINATED = 143
+"""The exit status after SIGTERM (128 + SIGTERM)."""
+
+
 @dataclass
 class Outcome:
     """The exit status a command settles on."""
@@ -31,10 +42,12 @@ def report_errors(verbose: bool) -> Iterator[Outcome]:
     show_traceback = full_errors_requested(verbose)
     try:
         yield outcome
-    except KeyboardInterrupt:
-        print("\nassay: interrupted; finished steps are cached, run again to resume",
+    except KeyboardInterrupt as interrupt:
+        terminated = isinstance(interrupt, Terminated)
+        what = "terminated (SIGTERM)" if terminated else "interrupted"
+        print(f"\nassay: {what}; finished steps are cached, run again to resume",
               file=sys.stderr)
-        outcome.code = 130
+        outcome.code = TERMINATED if terminated else INTERRUPTED
     except UserError as error:
         _print_traceback(show_traceback)
         print(f"assay: error: {error.render()}", file=sys.stderr)
@@ -48,14 +61,24 @@ def report_errors(verbose: bool) -> Iterator[Outcome]:
         print(f"assay: error: {error}", file=sys.stderr)
         outcome.code = error.exit_code
     except Exception as error:
-        from assay.cli.hydra_errors import translate
+        from assay.cli.hydra_errors import remembered_overrides, translate
 
         translated = translate(error)
-        if translated is None:
+        if translated is not None:
+            _print_traceback(show_traceback)
+            print(f"assay: error: {translated.render()}", file=sys.stderr)
+            outcome.code = translated.exit_code
+            return
+        if isinstance(error, BrokenPipeError):
+            raise  # the reader went away: entry() exits quietly
+        from assay.cli.system_errors import describe
+
+        failure = describe(error, remembered_overrides())
+        if failure is None:
             raise
         _print_traceback(show_traceback)
-        print(f"assay: error: {translated.render()}", file=sys.stderr)
-        outcome.code = translated.exit_code
+        print(f"assay: error: {failure.render()}", file=sys.stderr)
+        outcome.code = failure.exit_code
 
 
 def _print_traceback(show: bool, error: StepError | None = None) -> None:

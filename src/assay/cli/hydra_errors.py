@@ -12,6 +12,11 @@ def remember(project: object, overrides: list[str]) -> None:
     _CONTEXT.update(project=project, overrides=overrides)
 
 
+def remembered_overrides() -> list[str]:
+    """The overrides :func:`remember` recorded; none before a run composed anything."""
+    return list(_CONTEXT.get("overrides") or [])  # type: ignore[call-overload]
+
+
 def translate(error: BaseException) -> ConfigError | None:
     """A ConfigError for a Hydra or OmegaConf error; None for anything else."""
     import yaml
@@ -24,5 +29,4 @@ def translate(error: BaseException) -> ConfigError | None:
     from assay.config.project import locate_project
 
     project = _CONTEXT.get("project") or locate_project()
-    overrides = list(_CONTEXT.get("overrides") or [])  # type: ignore[call-overload]
-    return config_error_from_hydra(error, project, overrides)  # type: ignore[arg-type]
+    return config_error_from_hydra(error, project, remembered_overrides())  # type: ignore[arg-type]

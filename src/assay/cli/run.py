@@ -20,8 +20,11 @@ if TYPE_CHECKING:
 
 def run_command(args: list[str]) -> int:
     """Runs the Hydra app with ``args`` (overrides and Hydra flags)."""
+    from assay.config.compose import check_overrides
+
     project = locate_project()
     make_importable(project.root)
+    check_overrides([a for a in args if "=" in a and not a.startswith("-")])
     executor = likely_executor(args)
     if executor in ("auto", "local", "processes"):
         from assay.executor import resolve_kind

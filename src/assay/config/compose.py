@@ -34,6 +34,7 @@ def compose(project: Project, overrides: Sequence[str]) -> DictConfig:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
+    check_overrides(overrides)
     try:
         with initialize_config_dir(config_dir=str(project.config_dir), version_base="1.3"):
             return hydra_compose(CONFIG_NAME, overrides=list(overrides), return_hydra_config=True)
@@ -55,6 +56,7 @@ def expand_sweep(project: Project, overrides: Sequence[str]) -> list[list[str]]:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
 
+    check_overrides(overrides)
     try:
         with initialize_config_dir(config_dir=str(project.config_dir), version_base="1.3"):
             loader = GlobalHydra.instance().config_loader()
@@ -63,6 +65,66 @@ def expand_sweep(project: Project, overrides: Sequence[str]) -> list[list[str]]:
     except HydraException as error:
         raise config_error_from_hydra(error, project, overrides) from error
     return [list(job) for batch in batches for job in batch]
+
+
+MAX_KEY_PART = 200
+"""The longest key (between slashes) an override may have: Hydra looks keys up as file
+names, and a file system refuses names over 255 bytes with an OSError."""
+
+MAX_NESTING = 32
+"""The deepest nesting of ``[]``, ``{}``, ``()`` and ``${}`` an override's value may have:
+far deeper than any config needs, and far from where parsing it exhausts Python's stack."""
+
+
+def check_overrides(overrides: Sequence[str]) -> None:
+    """Refuses overrides whose shape Hydra cannot handle, before Hydra sees them.
+
+    Raises:
+        ConfigError: for a key part longer than :data:`MAX_KEY_PART` characters or a value
+            nested deeper than :data:`MAX_NESTING` levels, naming the override.
+    """
+    problems = []
+    for override in overrides:
+        key, _, value = override.partition("=")
+        shown = _shortened(override)
+        longest = max((len(part) for part in key.lstrip("+~").split("/")), default=0)
+        if longest > MAX_KEY_PART:
+            problems.append(Problem(
+                f"the key is {longest} characters long",
+                file=f"command line '{shown}'", key=_shortened(key.lstrip("+~")),
+                expected=f"at most {MAX_KEY_PART} characters between slashes (Hydra looks a "
+                         "key up as a file name)",
+                hint="`assay run --cfg job` shows the keys the config has"))
+        depth = nesting_depth(value)
+        if depth > MAX_NESTING:
+            problems.append(Problem(
+                f"the value nests {depth} levels deep",
+                file=f"command line '{shown}'", key=_shortened(key.lstrip("+~")),
+                expected=f"at most {MAX_NESTING} levels of nested [], {{}}, () and ${{}}",
+                hint="put a deeply nested value in a config file instead"))
+    if problems:
+        raise ConfigError(problems)
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of brackets in ``text`` (quoted text too: it may interpolate)."""
+    depth = deepest = 0
+    escaped = False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "[{(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]})":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _shortened(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else f"{text[:limit - 3]}..."
 
 
 def origin_of(cfg: DictConfig, project: Project) -> ConfigOrigin:

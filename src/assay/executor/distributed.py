@@ -129,9 +129,40 @@ class DistributedExecutor(Executor):
         return str(self.client.dashboard_link) if "dashboard" in services else None
 
     def _run(self, graph: TaskGraph, callbacks: Callbacks) -> dict[str, TaskOutcome]:
+        futures: dict[str, Any] = {}
+        try:
+            return self._run_submitted(graph, callbacks, futures)
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: what is running is abandoned
+            self._abandon(list(futures.values()))
+            raise
+
+    def _abandon(self, futures: list[Any]) -> None:
+        """Stops the run's tasks now instead of letting them finish.
+
+        A LocalCluster's nannies would wait ~4 s for a busy worker to stop, then kill it,
+        and log warnings meanwhile; told that the cluster is closing, they let their
+        workers be killed now and start no new ones. A remote cluster's workers are not
+        ours to kill: the run's tasks are cancelled there.
+        """
+        import contextlib
+        import signal
+
+        with contextlib.suppress(Exception):
+            if self.cluster is None:
+                self.client.cancel(futures)
+                return
+            nannies = [n for n in self.cluster.workers.values() if hasattr(n, "close_gracefully")]
+            for nanny in nannies:
+                nanny.close_gracefully(reason="interrupted")
+            for nanny in nannies:
+                if nanny.pid:
+                    with contextlib.suppress(OSError):
+                        os.kill(nanny.pid, signal.SIGKILL)
+
+    def _run_submitted(self, graph: TaskGraph, callbacks: Callbacks,
+                       futures: dict[str, Any]) -> dict[str, TaskOutcome]:
         from distributed import as_completed
 
-        futures: dict[str, Any] = {}
         for node in graph.order:
             spec = graph.tasks[node]
             deps = [futures[d] for d in graph.depends.get(node, ())]

@@ -55,6 +55,7 @@ class ProcessesExecutor(Executor):
         super().__init__(on_error)
         self.n_workers = n_workers or os.cpu_count() or 1
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._others: set[int] = set()  # the pids of processes this one had before the pool
 
     def describe(self) -> str:
         plural = "" if self.n_workers == 1 else "es"
@@ -69,6 +70,7 @@ class ProcessesExecutor(Executor):
             # Workers fork warm from the worker server; where there is none (Windows),
             # spawned ones import the libraries on their first task.
             method = "forkserver" if start_worker_server(for_cluster=False) else "spawn"
+            self._others = {p.pid for p in multiprocessing.active_children() if p.pid}
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 self.n_workers, mp_context=multiprocessing.get_context(method)
             )
@@ -113,7 +115,29 @@ class ProcessesExecutor(Executor):
                 f"a worker process died while running it ({error}); "
                 "run again to resume from what is stored")) for node in running]
 
-        return run_relayed(schedule, "assay-processes", callbacks, lost)
+        try:
+            return run_relayed(schedule, "assay-processes", callbacks, lost)
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: what is running is abandoned
+            self._kill_workers()
+            raise
+
+    def _kill_workers(self) -> None:
+        """Ends the pool's workers now, running tasks and all, instead of waiting for them.
+
+        Waiting would keep an interrupted run alive until its longest task is done. The
+        workers are the processes started since the pool was made (the pool has no public
+        way to name them); what they stored is complete, and what they were writing is not
+        in the store (artifacts are written to a temporary name first).
+        """
+        import multiprocessing
+
+        pool, self._pool = self._pool, None
+        for process in multiprocessing.active_children():
+            if process.pid not in self._others:
+                process.kill()
+        if pool is not None:  # its manager thread sees the workers gone and ends, soon
+            with contextlib.suppress(Exception):
+                pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
         pool, self._pool = self._pool, None

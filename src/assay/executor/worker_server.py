@@ -15,6 +15,7 @@ import atexit
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 
 WARMUP_MODULE = "assay.executor.warmup"
 
@@ -45,12 +46,12 @@ def start_worker_server(for_cluster: bool = True) -> bool:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         _started.append(False)
         return False
-    modules = [WARMUP_MODULE, __name__]
-    multiprocessing.get_context("forkserver").set_forkserver_preload(
-        ["distributed", *modules] if for_cluster else modules
-    )
+    # This module first: its import in the server sets up the server's lifeline
+    # (assay.executor.lifeline) before the long imports begin.
+    modules = [__name__, "distributed", WARMUP_MODULE] if for_cluster else [__name__, WARMUP_MODULE]
+    multiprocessing.get_context("forkserver").set_forkserver_preload(modules)
     _start_resource_tracker_without_output()
-    multiprocessing.forkserver.ensure_running()
+    _start_server(multiprocessing.forkserver.ensure_running)
     atexit.register(_stop_worker_server)
     _started.append(True)
     return True
@@ -78,6 +79,26 @@ def _start_resource_tracker_without_output() -> None:
         os.dup2(saved[1], 2)
         for fd in (*saved, devnull):
             os.close(fd)
+
+
+def _start_server(start: Callable[[], None]) -> None:
+    """Runs ``start`` so that the server it starts knows its client and ignores Ctrl-C.
+
+    SIGINT stays blocked until the server has set it to be ignored (a blocked signal is
+    inherited as blocked): a Ctrl-C during its start-up would print a traceback. Here the
+    signal is only held back, and delivered as soon as ``start`` returns.
+    """
+    import signal
+
+    from assay.executor.lifeline import CLIENT_ENV
+
+    os.environ[CLIENT_ENV] = str(os.getpid())
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        os.environ.pop(CLIENT_ENV, None)
 
 
 def use_worker_server() -> bool:
@@ -128,6 +149,9 @@ def _in_forkserver() -> bool:
 
 
 if _in_forkserver():
+    from assay.executor.lifeline import start_server_guard
+
+    start_server_guard()
     # When the client exits, the forkserver would tear down pandas, scikit-learn and
     # Dask module by module (0.3-0.8 s) while holding the client's stdout, so a shell
     # pipe or a caller capturing output waits for it. It has nothing to flush (its
