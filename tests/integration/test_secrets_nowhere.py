@@ -72,6 +72,10 @@ def test_a_credential_is_redacted_in_store_output_site_and_exports(project: Path
     received = hashlib.sha256("|".join([token, password, client_secret]).encode()).hexdigest()
     assert (project / "received.txt").read_text() == received
 
+    planned = json.loads(run("plan", "--json", *FAST, f"+data.client_secret={client_secret}").stdout)
+    load = next(n for n in planned["nodes"] if n["id"] == "load")
+    assert load["params"]["source"]["api_token"] == "***"
+    assert load["params"]["source"]["client_secret"] == "***"
     run("run", "-m", *FAST, f"+data.client_secret={client_secret}", "model.C=0.5,2.0")
     listed = json.loads(run("models", "list", "--json").stdout)
     ref = listed[0]["ref"]

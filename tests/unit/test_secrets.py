@@ -14,6 +14,7 @@ from assay.config.project import locate_project
 from assay.config.secrets import (
     REDACTED,
     is_secret_key,
+    masked_like,
     redact_command,
     redact_overrides,
     redact_yaml,
@@ -122,3 +123,10 @@ def test_a_rerun_reads_redacted_values_where_the_project_keeps_them() -> None:
     assert restore_secrets(stored, current) == {
         "data": {"api_token": "${oc.env:SOME_TOKEN}", "name": "x"},
         "db": {"password": REDACTED}, "model": {"C": 1.0}}
+
+
+def test_shown_params_are_masked_where_their_record_is() -> None:
+    params = {"source": {"path": "/abs/data.csv", "api_token": "t0k3n", "cols": ("a", "b")}}
+    recorded = {"source": {"path": "data.csv", "api_token": REDACTED, "cols": ["a", "b"]}}
+    assert masked_like(params, recorded) == {
+        "source": {"path": "/abs/data.csv", "api_token": REDACTED, "cols": ["a", "b"]}}

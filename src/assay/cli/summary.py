@@ -8,6 +8,7 @@ from typing import Any
 
 from assay.cli.output import format_metrics
 from assay.compiler.plan import Plan
+from assay.config.secrets import masked_like
 from assay.engine import PreparedRun, RunReport
 from assay.executor.cache import CACHED, NodeStatus
 
@@ -63,7 +64,7 @@ def nodes_as_json(plan: Plan, statuses: Mapping[str, NodeStatus]) -> list[dict[s
             "detail": status.detail,
             "inputs": {b.name: [f"{s.node}.{s.output}" for s in b.sources] for b in node.inputs},
             "outputs": dict(node.outputs),
-            "params": node.params,
+            "params": masked_like(node.params, node.components.get("params")),  # no secrets
             "resources": node.resources.as_dask(),
         })
     return nodes

@@ -23,6 +23,7 @@ from assay.compiler.plan import Plan, PlanNode, Source
 from assay.compiler.resolve import SpecResolver, StepInstance
 from assay.compiler.spec import PipelineSpec
 from assay.compiler.targets import TargetNotFoundError, inspect_target
+from assay.compiler.task_kind import settle_task
 from assay.config.project import display_path
 from assay.config.secrets import redactor_for
 from assay.errors import CompileError, Problem
@@ -77,6 +78,7 @@ class _Compiler:
         self.hash_file = hash_file
         self.base_dir = base_dir
         self.origin = origin
+        self.task = settle_task(cfg)  # before the resolver copies cfg: data.task=auto is set
         self.resolver = SpecResolver(spec, cfg)
         self.problems: list[Problem] = []
         self.policy = TargetPolicy(base_dir, _allowed_targets(cfg))
@@ -84,6 +86,7 @@ class _Compiler:
 
     def compile(self) -> Plan:
         resolution = self.resolver.resolve()
+        self.problems.extend(self.task.problems(resolution.instances, self._locator))
         self.problems.extend(self.resolver.problems)
         steps = self._resolve_steps()
         for instance in resolution.instances:
@@ -191,9 +194,10 @@ class _Compiler:
                 found[param_path] = (str(absolute), self._hash(absolute))
                 continue
             site = self._locator(instance)(param_path.split("."))
+            missing = "a folder with no Parquet files" if absolute.is_dir() else "data file not found"
             self.problems.append(
                 Problem(
-                    f"data file not found: {display_path(absolute)}",
+                    f"{missing}: {display_path(absolute)}",
                     file=site.file,
                     step=site.step,
                     key=site.key,

@@ -207,6 +207,19 @@ def _restored(stored: Any, current: Any) -> Any:
     return stored
 
 
+def masked_like(value: Any, recorded: Any) -> Any:
+    """``value`` with ``***`` wherever ``recorded`` (its redacted record, such as a plan
+    node's recorded params) has it."""
+    if recorded == REDACTED and _is_value(value):
+        return REDACTED
+    if isinstance(value, Mapping) and isinstance(recorded, Mapping):
+        return {k: masked_like(v, recorded.get(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple) and isinstance(recorded, list | tuple):
+        return [masked_like(v, recorded[i] if i < len(recorded) else None)
+                for i, v in enumerate(value)]
+    return value
+
+
 def redact_data(value: Any) -> Any:
     """Plain data with credential keys redacted (for records whose config is gone)."""
     return Redactor().data(value)

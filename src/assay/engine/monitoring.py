@@ -15,7 +15,7 @@ import math
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +102,9 @@ def run_monitor(cfg: Any, project: Project, overrides: list[str],
     if not rows:
         raise DataError(Problem("the current data has no rows", file=display_path(current),
                                 key="monitor.current"))
-    drift = _drift_settings(settings)
+    # Unlabelled current data is the usual case: its missing target is not a missing column.
+    drift = replace(_drift_settings(settings),
+                    optional=frozenset([baseline.target] if baseline.target else []))
     result = check_drift({k: v for k, v in baseline.profile.items() if k != PREDICTION},
                          profile, drift)
     report = MonitorReport(new_run_id(), baseline.label, display_path(current), rows, pieces,
@@ -300,6 +302,7 @@ def _drift_settings(settings: dict[str, Any]) -> DriftSettings:
         drift_share=float(settings["drift_share"]),
         correction=settings.get("correction"),
         min_rows=int(settings["min_rows"]),
+        missing_columns=str(settings.get("missing_columns") or "drifted"),
         column_tests={k: v["test"] for k, v in columns.items() if v.get("test")},
         type_tests={k: v for k, v in (settings.get("tests") or {}).items() if v},
         column_thresholds={k: float(v["threshold"]) for k, v in columns.items()
