@@ -48,7 +48,7 @@ def test_paths_that_do_not_resolve_say_why(path: str, message: str, suggestion: 
 
 def test_live_dataclass_targets_report_fields_and_file_params() -> None:
     info = inspect_target("assay.steps.sources.CsvFile")
-    assert info.params == ("path", "target", "task", "sep")
+    assert info.params == ("path", "target", "task", "sep", "categorical", "coerce")
     assert info.required == ("path", "target")
     assert info.file_params == ("path",)
     assert info.code_version is not None  # assay's own code counts in fingerprints

@@ -121,6 +121,7 @@ class MonitorSettings:
     drift_share: float = DRIFT_SHARE
     correction: str | None = None
     min_rows: int = MIN_ROWS
+    missing_columns: str = "drifted"  # a column the current data lacks: drifted, or ignore
     columns: dict[str, ColumnTest] = field(default_factory=dict)
     tests: TypeTests = field(default_factory=TypeTests)
     retrain: RetrainSettings = field(default_factory=RetrainSettings)
@@ -256,6 +257,7 @@ OPTIONAL_GROUPS: frozenset[str] = frozenset({"sweep", "registry", "monitor", "ca
 
 DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")
 CORRECTIONS: tuple[str, ...] = ("bonferroni", "bh")
+MISSING_COLUMN_CHOICES: tuple[str, ...] = ("drifted", "ignore")
 DRIFT_TESTS: tuple[str, ...] = ("ks", "chisquare", "z", "wasserstein", "jensenshannon", "psi",
                                 "hellinger")
 

@@ -18,6 +18,7 @@ from assay.config.schema import (
     DRIFT_TESTS,
     KIND_GROUPS,
     LATEST,
+    MISSING_COLUMN_CHOICES,
     MODEL_NAME_PATTERN,
     MODEL_NAME_RULE,
     NUMERIC_ONLY_TESTS,
@@ -262,6 +263,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "sweep.direction": DIRECTIONS,
     "registry.promote.direction": DIRECTIONS,
     "monitor.correction": CORRECTIONS,
+    "monitor.missing_columns": MISSING_COLUMN_CHOICES,
     "monitor.tests.numeric": DRIFT_TESTS,
     # a categorical column has no line for KS or Wasserstein to measure along
     "monitor.tests.categorical": tuple(t for t in DRIFT_TESTS if t not in NUMERIC_ONLY_TESTS),

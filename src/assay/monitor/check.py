@@ -2,9 +2,11 @@
 
 Each column gets a test (Evidently's default rule, or one named per column or per
 type), a value, a threshold and a verdict; a column with fewer than ``min_rows``
-values on either side is "insufficient data" rather than a verdict. The dataset has
-drifted when the share of drifted columns (among those tested) reaches
-``drift_share``. P-values may be corrected for the number of columns (Bonferroni or
+values on either side is "insufficient data" rather than a verdict. A column the
+reference has and the current data lacks is "missing": the model cannot score rows
+without it, so by default it counts as drifted (``missing_columns: ignore`` lists it
+without counting it). The dataset has drifted when the share of drifted columns (among
+those tested) reaches ``drift_share``. P-values may be corrected for the number of columns (Bonferroni or
 Benjamini-Hochberg).
 """
 
@@ -17,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from assay.config.schema import DRIFT_SHARE, MIN_ROWS, NUMERIC_ONLY_TESTS
+from assay.config.schema import DRIFT_SHARE, MIN_ROWS, MISSING_COLUMN_CHOICES, NUMERIC_ONLY_TESTS
 from assay.errors import ConfigError, Problem
 from assay.monitor import stats
 from assay.monitor.profile import CategoricalProfile, ColumnProfile, NumericProfile
@@ -26,6 +28,7 @@ from assay.monitor.profiling import table_rows
 INSUFFICIENT = "insufficient data"
 DRIFT = "drift"
 NO_DRIFT = "no drift"
+MISSING = "missing"
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class DriftSettings:
     column_tests: Mapping[str, str] = field(default_factory=dict)  # column -> test
     type_tests: Mapping[str, str] = field(default_factory=dict)  # numeric/categorical -> test
     column_thresholds: Mapping[str, float] = field(default_factory=dict)  # column -> threshold
+    missing_columns: str = "drifted"  # or "ignore": a missing column is listed, not counted
+    optional: frozenset[str] = frozenset()  # columns the current data may lack (the labels)
 
 
 @dataclass(frozen=True)
@@ -63,34 +68,65 @@ class DriftResult:
     drift_share: float  # the share of tested columns that drifted
     threshold: float
     drifted: bool
+    missing_drifted: bool = True  # whether a missing column counts as a drifted one
 
     @property
     def tested(self) -> tuple[ColumnDrift, ...]:
-        """The columns with a verdict (not "insufficient data")."""
-        return tuple(c for c in self.columns if c.verdict != INSUFFICIENT)
+        """The columns with a verdict (not "insufficient data"; "missing" when it counts)."""
+        return tuple(c for c in self.columns if c.verdict in (DRIFT, NO_DRIFT)
+                     or (c.verdict == MISSING and self.missing_drifted))
 
     @property
     def drifted_columns(self) -> tuple[ColumnDrift, ...]:
-        """The columns that drifted."""
-        return tuple(c for c in self.columns if c.verdict == DRIFT)
+        """The columns that drifted (and the missing ones, when they count as drifted)."""
+        return tuple(c for c in self.columns if c.verdict == DRIFT
+                     or (c.verdict == MISSING and self.missing_drifted))
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The reference's columns the current data lacks."""
+        return tuple(c.column for c in self.columns if c.verdict == MISSING)
 
     def to_json(self) -> dict[str, Any]:
         """Plain data, as stored and as ``--json`` prints it."""
         return {"drifted": self.drifted, "drift_share": self.drift_share,
-                "threshold": self.threshold, "columns": [asdict(c) for c in self.columns]}
+                "threshold": self.threshold, "missing_columns": list(self.missing),
+                "columns": [asdict(c) for c in self.columns]}
 
 
 def check_drift(reference: Mapping[str, ColumnProfile], current: Mapping[str, ColumnProfile],
                 settings: DriftSettings = DriftSettings()) -> DriftResult:
-    """Tests each column of ``reference`` that ``current`` also has."""
+    """Tests each column of ``reference`` that ``current`` also has; the others (but
+    ``settings.optional``) are "missing"."""
+    if settings.missing_columns not in MISSING_COLUMN_CHOICES:
+        raise ConfigError(Problem(f"unknown missing-column policy '{settings.missing_columns}'",
+                                  key="monitor.missing_columns",
+                                  expected=" or ".join(MISSING_COLUMN_CHOICES)))
     reference_rows = table_rows(reference)
-    raw = [_column(name, profile, current[name], reference_rows, settings)
-           for name, profile in reference.items() if name in current]
+    raw = [_column(name, profile, current[name], reference_rows, settings) if name in current
+           else _missing(name, profile, reference_rows, settings)
+           for name, profile in reference.items()
+           if name in current or name not in settings.optional]
     columns = _apply_correction(raw, settings.correction)
-    tested = [c for c in columns if c.verdict != INSUFFICIENT]
-    share = sum(c.verdict == DRIFT for c in tested) / len(tested) if tested else 0.0
-    return DriftResult(tuple(columns), share, settings.drift_share,
-                       bool(tested) and share >= settings.drift_share)
+    counted = settings.missing_columns == "drifted"
+    result = DriftResult(tuple(columns), 0.0, settings.drift_share, False, counted)
+    tested = result.tested
+    share = len(result.drifted_columns) / len(tested) if tested else 0.0
+    return dataclasses.replace(result, drift_share=share,
+                               drifted=bool(tested) and share >= settings.drift_share)
+
+
+def _missing(name: str, reference: ColumnProfile, reference_rows: int,
+             settings: DriftSettings) -> ColumnDrift:
+    """A column the current data lacks, with the test it would have had."""
+    numeric = isinstance(reference, NumericProfile)
+    kind = "numeric" if numeric else "categorical"
+    distinct = (len(reference.distinct) if isinstance(reference, NumericProfile)
+                else len(reference.counts) if isinstance(reference, CategoricalProfile) else 0)
+    test = (settings.column_tests.get(name) or settings.type_tests.get(kind)
+            or stats.default_test(reference_rows, numeric, distinct))
+    threshold = float(settings.column_thresholds.get(name, stats.DEFAULT_THRESHOLDS[test]))
+    return ColumnDrift(name, kind, test, None, None, threshold, MISSING, reference.count, 0)
 
 
 def _column(name: str, reference: ColumnProfile, current: ColumnProfile, reference_rows: int,

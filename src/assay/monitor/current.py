@@ -15,8 +15,9 @@ from typing import Any
 
 from assay.config.project import display_path
 from assay.errors import DataError, Problem
+from assay.monitor.csv_checks import SHOWN_VALUES, bad_numbers, bad_numbers_problem, record_lines
 from assay.monitor.performance import Quality
-from assay.monitor.profile import ColumnProfile
+from assay.monitor.profile import ColumnProfile, NumericProfile
 from assay.monitor.profiling import Profiles, current_profile, merged
 from assay.monitor.reading import Piece, frames, pieces
 from assay.monitor.scoring import Scorer, prediction_frame
@@ -33,12 +34,13 @@ def profile_piece(piece: Piece, reference: Mapping[str, ColumnProfile],
     """The profile of one piece (a row group, or a CSV file read in chunks), with the
     model's predictions as one more column and their quality when labels are present."""
     wanted = set(reference) | ({scorer.target, *scorer.features} if scorer else set())
-    return _merge_partials([_profiled(frame, reference, scorer)
+    return _merge_partials([_profiled(frame, reference, scorer, piece)
                             for frame in frames([piece], wanted)])
 
 
 def _profiled(frame: Any, reference: Mapping[str, ColumnProfile],
-              scorer: Scorer | None) -> Partial:
+              scorer: Scorer | None, piece: Piece) -> Partial:
+    _check_numbers(frame, reference, piece)
     scored, quality = prediction_frame(frame, scorer)
     return current_profile(scored, reference, sample=CURRENT_SAMPLE), quality
 
@@ -97,3 +99,33 @@ def _check_features(found: list[Piece], scorer: Scorer) -> None:
                 "the current data lacks the model's feature column(s) "
                 + ", ".join(f"'{m}'" for m in missing), file=display_path(piece.file),
                 key="monitor.current", expected="every column the model was trained on"))
+
+
+def _check_numbers(frame: Any, reference: Mapping[str, ColumnProfile], piece: Piece) -> None:
+    """Every column that holds numbers in the reference holds numbers here (or nothing).
+
+    Raises:
+        DataError: naming each column with values that are not numbers, the first of them
+            and their lines (CSV) or rows (Parquet row group).
+    """
+    import pandas as pd
+
+    problems = []
+    for name, shape in reference.items():
+        if not isinstance(shape, NumericProfile) or name not in frame.columns:
+            continue
+        values = frame[name]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        bad = bad_numbers(values)
+        if not len(bad):
+            continue
+        lines = (record_lines(Path(piece.file), ",", list(bad.index[:SHOWN_VALUES]))
+                 if piece.group is None else None)
+        where = display_path(piece.file) + ("" if piece.group is None
+                                             else f" (row group {piece.group})")
+        problems.append(bad_numbers_problem(
+            where, name, bad, lines, "monitor.current",
+            "the reference holds numbers in this column: fix those values in the data"))
+    if problems:
+        raise DataError(problems)

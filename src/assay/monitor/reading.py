@@ -2,9 +2,9 @@
 
 Drift checks read their current data this way (and a reference given as a data file),
 so no process holds more than one piece. Every file is opened here first (a Parquet
-file's metadata, a CSV file's header), on the calling process: a file that is not what
-it should be is a clean :class:`~assay.errors.DataError` before any Dask task starts,
-where a user error raised on a worker would not come back intact.
+file's metadata; a CSV file is checked whole, :mod:`assay.monitor.csv_checks`), on the
+calling process: a file that is not what it should be is a clean
+:class:`~assay.errors.DataError` naming the file and line before any Dask task starts.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from assay.config.project import display_path
 from assay.errors import DataError, Problem
+from assay.monitor.csv_checks import check_csv
 
 CSV_CHUNK_ROWS = 500_000
 DATA_SUFFIXES = frozenset({".parquet", ".pq", ".csv"})
@@ -72,10 +73,9 @@ def _piece_frames(piece: Piece, columns: Collection[str] | None) -> Iterator[Any
 
 def _file_pieces(file: Path, key: str) -> list[Piece]:
     if file.suffix.lower() == ".csv":
-        import pandas as pd
-
-        header = _opened(file, key, "CSV", lambda: pd.read_csv(file, nrows=0))
-        return [Piece(str(file), None, tuple(str(c) for c in header.columns))]
+        # The whole file is checked here: pandas would pad a short row with missing values
+        # and cut a long one to ``usecols`` without a word, on a worker.
+        return [Piece(str(file), None, check_csv(file, key))]
     import pyarrow.parquet as pq
 
     handle = _opened(file, key, "Parquet", lambda: pq.ParquetFile(file))

@@ -1,0 +1,237 @@
+"""Checking a CSV file before its rows are used, and saying where it is wrong.
+
+pandas reads a damaged CSV file without a word in most ways: a repeated header name
+becomes ``a.1``, a short row is padded with missing values, a long one is cut short by
+``usecols``, and a number column with a stray word turns into text. So a file is checked
+here first: header names unique, every byte UTF-8, every quote closed, every row as
+many fields as the header. The scan is pyarrow's (compiled, a block at a time); only
+when it finds something is the file read again line by line to say where, so a good
+file costs one fast pass.
+
+Line numbers are the file's own: the header is line 1, and a row whose quoted value
+spans several lines is named by the line it starts on.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Collection, Iterator
+from pathlib import Path
+from typing import Any
+
+from assay.config.project import display_path
+from assay.errors import DataError, Problem
+
+SHOWN_VALUES = 5
+"""Bad values a message quotes (with their lines); the count says how many there are."""
+
+
+def check_csv(path: Path, key: str, sep: str = ",") -> tuple[str, ...]:
+    """The header names of the CSV file at ``path``, after checking its shape.
+
+    Args:
+        path: The file.
+        key: The setting that names it, for messages.
+        sep: The field separator.
+
+    Raises:
+        DataError: when the file is missing, a folder, empty, not UTF-8, has a quote
+            that is never closed, a row with more or fewer fields than the header, or
+            a header name given twice; the message names the line.
+    """
+    names = _header(path, key, sep)
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        positions = "; ".join(
+            f"'{name}' is column " + " and ".join(str(i + 1) for i, n in enumerate(names) if n == name)
+            for name in repeated)
+        raise DataError(Problem(
+            "the header names a column more than once: " + positions,
+            file=f"{display_path(path)}:1", key=key, expected="a unique name per column",
+            hint="rename the repeated columns in the file's first line"))
+    _scan(path, key, sep, len(names))
+    return names
+
+
+def bad_numbers(column: Any) -> Any:
+    """The values of ``column`` that are present but are not numbers, by row label."""
+    import pandas as pd
+
+    present = column[column.notna()]
+    return present[pd.to_numeric(present, errors="coerce").isna()]
+
+
+def looks_numeric(column: Any, bad: Any) -> bool:
+    """Whether most present values of ``column`` are numbers, ``bad`` the ones that are not.
+
+    More than half is the line: a text column rarely holds numbers in most rows, while
+    a number column with a marker for "unknown" ("?", "n.a.") holds them in nearly all.
+    """
+    present = int(column.notna().sum())
+    return present > 0 and present - len(bad) > present / 2
+
+
+def bad_numbers_problem(path: str, column: str, bad: Any, lines: dict[int, int] | None,
+                        key: str, hint: str) -> Problem:
+    """A located message for ``bad`` (values by row label) in the number column ``column``.
+
+    Args:
+        path: The file, as shown.
+        column: The column's name.
+        bad: The values that are not numbers, labelled by row.
+        lines: The file line of each row label, where known (CSV files).
+        key: The setting to fix.
+        hint: How to fix it.
+    """
+    shown = []
+    for label, value in list(bad.items())[:SHOWN_VALUES]:
+        where = f"line {lines[label]}" if lines and label in lines else f"row {label}"
+        shown.append(f"{str(value)!r} ({where})")
+    count = len(bad)
+    first = next(iter(lines.values()), None) if lines else None
+    return Problem(
+        f"column '{column}' holds numbers, and {count} value{'s' if count != 1 else ''} "
+        f"that {'are' if count != 1 else 'is'} not: " + ", ".join(shown)
+        + (", ..." if count > SHOWN_VALUES else ""),
+        file=f"{path}:{first}" if first is not None else path, key=key,
+        expected="a number or an empty field in every row", hint=hint)
+
+
+def record_lines(path: Path, sep: str, records: Collection[int]) -> dict[int, int]:
+    """The line each of ``records`` starts on: data rows counted from 0 after the header,
+    blank lines skipped (as pandas counts them)."""
+    wanted, found = set(records), {}
+    for index, (line, _) in enumerate(_records(path, sep, strict=False)):
+        if index - 1 in wanted:  # record 0 is the header
+            found[index - 1] = line
+            if len(found) == len(wanted):
+                break
+    return found
+
+
+def _header(path: Path, key: str, sep: str) -> tuple[str, ...]:
+    shown = display_path(path)
+    if path.is_dir():
+        raise DataError(Problem("the path is a folder, not a CSV file", file=shown, key=key,
+                                expected="a CSV file", hint="name one of the files in it"))
+    try:
+        first = next(_records(path, sep, strict=False), None)
+    except FileNotFoundError as error:
+        raise DataError(Problem("data file not found", file=shown, key=key)) from error
+    except UnicodeDecodeError:
+        raise DataError(_encoding_problem(path, key) or Problem(
+            "the file is not UTF-8 text", file=shown, key=key,
+            expected="a UTF-8 encoded file")) from None
+    except csv.Error as error:
+        raise DataError(_diagnose(path, key, sep, 0) or Problem(
+            f"cannot read the file as CSV: {error}", file=shown, key=key)) from error
+    if first is None:
+        raise DataError(Problem("cannot read the file as CSV: it is empty (no header row)",
+                                file=shown, key=key, expected="a header row naming the columns"))
+    return tuple(first[1])
+
+
+def _records(path: Path, sep: str, strict: bool) -> Iterator[tuple[int, list[str]]]:
+    """Each non-blank record with the line it starts on.
+
+    Raises:
+        _BadQuoting: from a strict reader, naming the line the bad record starts on.
+    """
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=sep, strict=strict)
+        start = 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                raise _BadQuoting(start, str(error)) from error
+            if row:
+                yield start, row
+            start = reader.line_num + 1
+
+
+class _BadQuoting(csv.Error):
+    """A record the csv module cannot read, and the line it starts on."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _scan(path: Path, key: str, sep: str, fields: int) -> None:
+    """Reads every row with pyarrow, all as text; on an error, finds the line that has it."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [f"field{i}" for i in range(fields)]  # the header row is read as a row too
+    try:
+        reader = pacsv.open_csv(
+            path, read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())))
+        for _ in reader:
+            pass
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise DataError(_diagnose(path, key, sep, fields) or Problem(
+            f"cannot read the file as CSV: {first}", file=display_path(path), key=key,
+            expected="a valid CSV file")) from None
+    # pyarrow takes a quote left open at the end as running to the end of the file; the
+    # quotes of a well-formed file pair up, so an odd count is worth a closer look.
+    if _odd_quotes(path):
+        problem = _diagnose(path, key, sep, fields)
+        if problem is not None:
+            raise DataError(problem)
+
+
+def _odd_quotes(path: Path) -> bool:
+    count = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            count += block.count(b'"')
+    return count % 2 == 1
+
+
+def _diagnose(path: Path, key: str, sep: str, fields: int) -> Problem | None:
+    """The first thing wrong with the file, read line by line (only after a failed scan)."""
+    encoding = _encoding_problem(path, key)
+    if encoding is not None:
+        return encoding
+    shown = display_path(path)
+    try:
+        for index, (start, row) in enumerate(_records(path, sep, strict=True)):
+            if index and fields and len(row) != fields:
+                return Problem(
+                    f"line {start} has {len(row)} field{'s' if len(row) != 1 else ''}, "
+                    f"the header has {fields}", file=f"{shown}:{start}", key=key,
+                    expected=f"{fields} fields in every row ('{sep}' between them)",
+                    got=repr(sep.join(row)[:80]),
+                    hint="a value holding the separator must be quoted")
+    except _BadQuoting as error:
+        if "unexpected end of data" in str(error):
+            return Problem(f"the quote opened on line {error.line} is never closed",
+                           file=f"{shown}:{error.line}", key=key,
+                           expected="every quoted value to end with a quote",
+                           hint='close the quote, or double a quote inside a value ("")')
+        return Problem(f"malformed quoting on line {error.line}: {error}",
+                       file=f"{shown}:{error.line}", key=key,
+                       expected="a quoted value to be followed by the separator")
+    return None
+
+
+def _encoding_problem(path: Path, key: str) -> Problem | None:
+    """Where the first byte that is not UTF-8 is (line and column)."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                column = len(raw[:error.start].decode("utf-8", errors="replace")) + 1
+                return Problem(
+                    f"byte 0x{raw[error.start]:02x} on line {number}, column {column} is not "
+                    "UTF-8 text", file=f"{display_path(path)}:{number}", key=key,
+                    expected="a UTF-8 encoded file",
+                    hint="save the file as UTF-8 (it may be Latin-1 or Windows-1252)")
+    return None
