@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
-import re
 import threading
 from pathlib import Path
 
@@ -14,7 +12,6 @@ from sklearn.linear_model import LogisticRegression
 from assay.artifacts import Dataset
 from assay.errors import CorruptArtifactError, MissingStoreError, StoreError
 from assay.store import Store
-from assay.store.safe_pickle import UnsafeArtifactError, dumps, loads
 
 FP = "ab" + "0" * 62
 
@@ -92,41 +89,6 @@ def test_concurrent_writers_of_one_fingerprint_keep_one_entry(tmp_path: Path) ->
     assert not errors
     assert store.artifacts.read(FP, "metrics") == {"a": 1}
     assert not list((tmp_path / "tmp").iterdir())
-
-
-class _Evil:
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (os.system, ("echo pwned",))
-
-
-def test_safe_pickle_refuses_arbitrary_callables() -> None:
-    with pytest.raises(UnsafeArtifactError, match=re.escape("refusing to load 'posix.system'")):
-        loads(pickle.dumps(_Evil()))
-
-
-def test_safe_pickle_refuses_stdlib_classes_even_if_recorded() -> None:
-    import subprocess
-
-    payload = pickle.dumps(subprocess.CompletedProcess(["x"], 0))
-    with pytest.raises(UnsafeArtifactError, match=re.escape("subprocess.CompletedProcess")):
-        loads(payload, packages=["subprocess"])
-
-
-class Doubler:
-    """A user-defined transformer class, from a package outside the default trust set."""
-
-    def __init__(self, factor: float = 2.0) -> None:
-        self.factor = factor
-
-
-def test_safe_pickle_records_and_trusts_the_estimator_package() -> None:
-    model = LogisticRegression().fit([[0.0], [1.0]], [0, 1])
-    assert dumps(model)[1] == []
-    data, packages = dumps({"model": model, "custom": Doubler(3.0)})
-    assert packages == ["tests"]
-    assert loads(data, packages)["custom"].factor == 3.0
-    with pytest.raises(UnsafeArtifactError, match=re.escape("tests.unit.test_store.Doubler")):
-        loads(data)
 
 
 def test_file_hashes_are_cached_by_size_and_mtime(tmp_path: Path) -> None:

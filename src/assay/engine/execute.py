@@ -89,6 +89,7 @@ def execute(
         outcomes, description = run_tasks(
             prepared.plan, prepared.to_run, prepared.store, executor_settings(prepared.cfg),
             run_id, progress_stream=progress_stream, announce=announce,
+            allow_pickle=allowed_pickles([prepared.cfg]),
         )
     except KeyboardInterrupt:
         aborted = "interrupted"
@@ -102,6 +103,12 @@ def execute(
     write_metrics(report.metrics, output_dir)
     report.registrations = register_run(prepared, run_id, report.records, overrides)
     return report
+
+
+def allowed_pickles(configs: Sequence[Any]) -> tuple[str, ...]:
+    """The ``security.allow_pickle`` entries of ``configs`` (a sweep's jobs), in order."""
+    entries = (OmegaConf.select(cfg, "security.allow_pickle", default=None) or () for cfg in configs)
+    return tuple(dict.fromkeys(str(e) for listed in entries for e in listed))
 
 
 def executor_settings(cfg: Any) -> dict[str, Any]:
@@ -122,20 +129,22 @@ def run_tasks(
     progress_stream: TextIO | None = None,
     announce: Callable[[str], None] | None = None,
     ready: Executor | None = None,
+    allow_pickle: Sequence[str] = (),
 ) -> tuple[dict[str, TaskOutcome], str]:
     """Runs the nodes ``to_run`` of ``plan`` on the executor ``settings`` describe.
 
     Returns the outcome of every task that finished and a description of the executor.
     ``callbacks`` are called, in this thread, besides the progress display. ``ready``
     is an executor made earlier for these settings (a sweep starts its cluster while it
-    compiles); it is closed here either way.
+    compiles); it is closed here either way. ``allow_pickle`` is the config's
+    ``security.allow_pickle``: what stored models may name besides assay's own list.
     """
     store.artifacts.clean_scratch()
     if not to_run:
         if ready is not None:
             ready.close()
         return {}, ""
-    graph = task_graph(plan, to_run, store, run_id)
+    graph = task_graph(plan, to_run, store, run_id, allow_pickle)
     progress = Progress(len(plan), len(plan) - len(graph.tasks), progress_stream)
     extra = callbacks or Callbacks()
 
@@ -158,8 +167,17 @@ def run_tasks(
             progress.close()
 
 
-def task_graph(plan: Plan, to_run: Sequence[str], store: Store, run_id: str) -> TaskGraph:
-    """The tasks for the nodes that must run; cached producers are read from the store."""
+def task_graph(plan: Plan, to_run: Sequence[str], store: Store, run_id: str,
+               allow_pickle: Sequence[str] = ()) -> TaskGraph:
+    """The tasks for the nodes that must run; cached producers are read from the store.
+
+    Every task trusts, when it unpickles its inputs, the ``allow_pickle`` entries and the
+    classes the plan's ``_target_`` entries name (they passed the compiler's checks).
+    """
+    from assay.registry.loading import config_targets
+    from assay.store.safe_pickle import Allowance
+
+    trust = Allowance.parse(allow_pickle, targets=config_targets([n.params for n in plan]))
     running = set(to_run)
     tasks = {}
     for node_id in to_run:
@@ -182,6 +200,7 @@ def task_graph(plan: Plan, to_run: Sequence[str], store: Store, run_id: str) -> 
             info={"run_id": run_id, "pipeline": plan.pipeline, "components": node.components},
             config_keys=node.config_keys,
             resources=node.resources.as_dask(),
+            trust=trust,
         )
     depends = {n: tuple(p for p in plan.producers(n) if p in running) for n in to_run}
     return TaskGraph(tasks, depends, tuple(to_run))

@@ -34,7 +34,8 @@ from assay.monitor.profiling import Profiles, from_json, reference_from_file, ta
 from assay.monitor.reading import DATA_SUFFIXES
 from assay.monitor.scoring import PREDICTION, Scorer
 from assay.monitor.trigger import TriggerDecision, check_rule, decide, parse_duration
-from assay.registry import ModelRegistry, ModelVersion, RegistryError
+from assay.registry import ModelRegistry, ModelVersion
+from assay.registry.loading import ProjectTrust
 from assay.store import Store
 from assay.store.drift_records import DriftRecords, PendingTrigger
 
@@ -186,7 +187,8 @@ def _baseline(settings: dict[str, Any], cfg: Any, project: Project, store: Store
     version = registry.resolve(settings["reference"] or _default_reference(cfg, registry))
     stored = _reference_profile(version, store)
     profile = from_json(stored["columns"])
-    scorer = _scorer(version, stored, store) if PREDICTION in profile else None
+    scorer = (_scorer(version, stored, store, ProjectTrust.of(cfg, project.root))
+              if PREDICTION in profile else None)
     return Baseline(profile, version.ref, version, scorer, stored.get("target"),
                     stored.get("task"))
 
@@ -256,19 +258,23 @@ def _check_columns_setting(settings: dict[str, Any], reference: Profiles) -> Non
                 hint=did_you_mean(str(name), reference)))
 
 
-def load_stored_model(root: str, fingerprint: str) -> Any:
-    """The model an artifact entry holds (called on Dask workers, so importable by name)."""
+def load_stored_model(root: str, version: ModelVersion, trust: ProjectTrust) -> Any:
+    """The registered model of ``version``, checked against the registry's sha256 before
+    it is unpickled (called on Dask workers, so importable by name)."""
+    from assay.registry.loading import read_registered_model
     from assay.store.artifacts import ArtifactStore
 
-    return ArtifactStore(Path(root)).read(fingerprint, "model")
+    return read_registered_model(ArtifactStore(Path(root)), version, trust)
 
 
-def _scorer(version: ModelVersion, stored: dict[str, Any], store: Store) -> Scorer:
+def _scorer(version: ModelVersion, stored: dict[str, Any], store: Store,
+            trust: ProjectTrust) -> Scorer:
+    from assay.registry.loading import verified_model_bytes, version_allowance
+
     # Checked here, where it is a clean error: on a worker it would be a traceback.
-    if store.artifacts.manifest(version.model_fingerprint) is None:
-        raise RegistryError(f"the model of {version.ref} is no longer in {store.root}",
-                            hint=f"run `assay models restore {version.ref}` to rebuild it")
-    loader = functools.partial(load_stored_model, str(store.root), version.model_fingerprint)
+    verified_model_bytes(store.artifacts, version)
+    version_allowance(version, trust)
+    loader = functools.partial(load_stored_model, str(store.root), version, trust)
     return Scorer(loader, stored["features"], stored["target"], stored["task"])
 
 

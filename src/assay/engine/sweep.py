@@ -25,6 +25,7 @@ from assay.config.secrets import redact_overrides
 from assay.config.sections import section
 from assay.engine.execute import (
     RunReport,
+    allowed_pickles,
     begin_run,
     executor_settings,
     new_run_id,
@@ -257,6 +258,7 @@ def execute_sweep(
             sweep.merged.plan, sweep.to_run, sweep.store, sweep.executor, sweep_id,
             callbacks=Callbacks(finished=finished), progress_stream=progress_stream,
             announce=announce, ready=ready() if ready is not None else None,
+            allow_pickle=allowed_pickles([job.cfg for job in sweep.jobs]),
         )
     finally:
         for index in range(len(sweep.jobs)):

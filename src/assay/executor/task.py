@@ -25,6 +25,7 @@ from assay.errors import Problem, StepFailure, UserError
 from assay.executor.logs import task_log
 from assay.runtime import running_task
 from assay.store.artifacts import ArtifactStore
+from assay.store.safe_pickle import NOTHING_EXTRA, Allowance, allowing
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class TaskSpec:
     config_keys: Mapping[str, str] = field(default_factory=dict)
     resources: Mapping[str, float] = field(default_factory=dict)
     threads: int = 1
+    trust: Allowance = NOTHING_EXTRA  # what stored pickles may name besides assay's list
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,8 @@ def run_task(spec: TaskSpec, *upstream: TaskOutcome) -> TaskOutcome:
         try:
             _limit_threads(spec.threads)
             declared = resolve_step(spec.reference)
-            inputs = {i.name: _load(store, i) for i in spec.inputs}
+            with allowing(spec.trust):
+                inputs = {i.name: _load(store, i) for i in spec.inputs}
             resume = store.resume_dir(spec.fingerprint)
             with running_task(resume):
                 values = declared.call(inputs, dict(spec.params))

@@ -117,11 +117,15 @@ def _content(project: SiteProject, store: Store, card: ModelCard, assets: str,
 
 
 def stored_model_or_none(store: Store, version: ModelVersion) -> Any:
-    """The version's model, or None when its artifact is gone."""
+    """The version's model, or None when its artifact is gone (one that is not the
+    registered one stops the build: ModelIntegrityError)."""
     from assay.registry import RegistryError
+    from assay.registry.loading import ModelIntegrityError
 
     try:
         return stored_model(store, version)
+    except ModelIntegrityError:
+        raise
     except RegistryError:
         return None
 

@@ -99,7 +99,12 @@ class JsonCodec:
 
 @dataclass(frozen=True)
 class EstimatorCodec:
-    """Fitted estimators and transformers, pickled and loaded through an allow-list."""
+    """Fitted estimators and transformers, pickled and loaded through an exact allow-list.
+
+    What the loader trusts comes from assay and the project's config only: the
+    manifest's metadata is written by whoever wrote the artifact, so nothing in it
+    (such as the ``packages`` older versions recorded) widens the list.
+    """
 
     name: str = "pickle"
     suffix: str = ".pkl"
@@ -108,11 +113,15 @@ class EstimatorCodec:
         return kind in ("model", "transformer")
 
     def dumps(self, value: Any) -> tuple[bytes, dict[str, Any]]:
-        data, packages = safe_pickle.dumps(value)
-        return data, {"packages": packages, "type": _qualified_name(value)}
+        return safe_pickle.dumps(value), {"type": _qualified_name(value)}
 
     def loads(self, data: bytes, meta: Mapping[str, Any]) -> Any:
-        return safe_pickle.loads(data, meta.get("packages", ()))
+        """Unpickles ``data``; ``meta["source"]``, when given, names it in messages.
+
+        Raises:
+            UnsafeArtifactError: when the pickle names a global that is not allowed.
+        """
+        return safe_pickle.loads(data, source=str(meta.get("source", "the pickle")))
 
 
 def _qualified_name(value: Any) -> str:
