@@ -135,15 +135,30 @@ def _plain(cfg: Any, resolve: bool) -> Any:
 
     if not isinstance(cfg, DictConfig | ListConfig):
         return cfg
-    node = cfg
-    if isinstance(cfg, DictConfig) and "hydra" in cfg:
-        node = OmegaConf.masked_copy(cfg, [str(k) for k in cfg if k != "hydra"])
-    try:
-        return OmegaConf.to_container(node, resolve=resolve)
-    except OmegaConfBaseException:
-        if not resolve:
-            raise
-        return _resolved_where_possible(node)
+    if not isinstance(cfg, DictConfig) or "hydra" not in cfg:
+        try:
+            return OmegaConf.to_container(cfg, resolve=resolve)
+        except OmegaConfBaseException:
+            if not resolve:
+                raise
+            return _resolved_where_possible(cfg)
+    # Group by group, leaving Hydra's large node out (a masked copy of the rest cost more
+    # than converting it); a child still resolves interpolations against the whole tree.
+    plain = {}
+    for key in cfg:
+        if key == "hydra":
+            continue
+        node = cfg._get_node(key)
+        try:
+            if isinstance(node, DictConfig | ListConfig):
+                plain[key] = OmegaConf.to_container(node, resolve=resolve)
+            else:
+                plain[key] = cfg[key] if resolve else node._value()  # type: ignore[union-attr]
+        except OmegaConfBaseException:
+            if not resolve:
+                raise
+            plain[key] = _resolved_where_possible(node)
+    return plain
 
 
 def _resolved_where_possible(node: Any) -> Any:
