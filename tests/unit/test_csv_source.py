@@ -147,3 +147,14 @@ def test_auto_refuses_to_guess_between_classes_and_counts() -> None:
                                                   "data.task=regression")):
         settled_task("auto", frame, "t", "f.csv")
     assert settled_task("regression", frame, "t", "f.csv") == "regression"
+
+
+def test_another_separator_is_checked_the_same_way(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a;b;y\n1;2;0\n3;4;1;5\n")
+    assert "line 3 has 4 fields, the header has 3" in _refused(path, sep=";")
+    assert len(CsvFile(str(_write(tmp_path, "a;b;y\n1;2;0\n3;4;1\n")), "y", sep=";").load().frame) == 2
+
+
+def test_a_regular_expression_separator_is_left_to_pandas(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a  b  y\n1  2  0\n3   4 1\n")
+    assert list(CsvFile(str(path), "y", sep=r"\s+").load().frame.columns) == ["a", "b", "y"]

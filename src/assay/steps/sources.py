@@ -110,7 +110,7 @@ class SklearnDataset:
 
     Args:
         name: breast_cancer, wine, diabetes or iris.
-        task: classification or regression.
+        task: classification, regression or auto (the model's kind decides).
         target: Name of the target column.
     """
 
@@ -120,7 +120,7 @@ class SklearnDataset:
 
     def load(self) -> Dataset:
         """Loads the dataset as a frame."""
-        _check_task(self.task)
+        _check_task(self.task, (*TASKS, AUTO))
         loader = BUILTIN_DATASETS.get(self.name)
         if loader is None:
             raise ConfigError(
@@ -226,7 +226,11 @@ class CsvFile:
         import pandas as pd
 
         shown = display_path(self.path)
-        names = check_csv(Path(self.path), "path", self.sep)
+        if len(self.sep) == 1:
+            names = check_csv(Path(self.path), "path", self.sep)
+        else:  # a regular expression: only pandas reads it, unchecked
+            names = tuple(map(str, _read(self.path, lambda p: pd.read_csv(
+                p, sep=self.sep, nrows=0, engine="python"), "CSV").columns))
         categorical, coerce = self._listed(names)
         frame = _read(self.path, lambda p: pd.read_csv(
             p, sep=self.sep, dtype=dict.fromkeys(categorical, str)), "CSV")
@@ -271,7 +275,8 @@ class CsvFile:
             return []
         if not len(bad) or not looks_numeric(values, bad):
             return []
-        lines = record_lines(Path(self.path), self.sep, list(bad.index[:SHOWN_VALUES]))
+        lines = (record_lines(Path(self.path), self.sep, list(bad.index[:SHOWN_VALUES]))
+                 if len(self.sep) == 1 else None)
         return [bad_numbers_problem(
             display_path(self.path), column, bad, lines, "path",
             f"fix those values, or set data.categorical=[{column}] to read the column as "
