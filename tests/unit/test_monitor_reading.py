@@ -119,3 +119,16 @@ def test_optional_columns_such_as_labels_may_be_absent(tmp_path: Path) -> None:
     result = check_drift(_reference(), _current_without_b(tmp_path),
                          DriftSettings(optional=frozenset({"b"})))
     assert "b" not in {c.column for c in result.columns} and result.missing == ()
+
+
+def test_a_reference_number_column_with_a_few_words_is_refused(tmp_path: Path) -> None:
+    rows = GOOD_ROWS.splitlines()
+    rows[10] = "n.a.,3,g"  # data row 10: line 12
+    path = tmp_path / "reference.csv"
+    path.write_text("a,b,color\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match=re.escape(
+            "reference.csv:12, key 'monitor.reference': column 'a' holds numbers, and 1 value "
+            "that is not: 'n.a.' (line 12)")):
+        reference_from_file(path)
+    path.write_text("a,b,color\n" + GOOD_ROWS)
+    assert reference_from_file(path)["a"].rows == 60

@@ -62,7 +62,7 @@ def reference_from_file(path: Path, key: str = "monitor.reference", seed: int = 
     """The reference profile of a Parquet file or folder, or a CSV file, one piece (row
     group or chunk) in memory at a time. ``key`` names the setting, for errors."""
     found = pieces(path, key)
-    return reference_from_frames(lambda: frames(found), seed)
+    return reference_from_frames(lambda: frames(found, numbers_key=key), seed)
 
 
 def current_profile(frame: Any, reference: Mapping[str, ColumnProfile],

@@ -16,7 +16,14 @@ from typing import Any, TypeVar
 
 from assay.config.project import display_path
 from assay.errors import DataError, Problem
-from assay.monitor.csv_checks import check_csv
+from assay.monitor.csv_checks import (
+    SHOWN_VALUES,
+    bad_numbers,
+    bad_numbers_problem,
+    check_csv,
+    looks_numeric,
+    record_lines,
+)
 
 CSV_CHUNK_ROWS = 500_000
 DATA_SUFFIXES = frozenset({".parquet", ".pq", ".csv"})
@@ -52,11 +59,38 @@ def pieces(path: Path, key: str) -> list[Piece]:
     return found
 
 
-def frames(found: Iterable[Piece], columns: Collection[str] | None = None) -> Iterator[Any]:
+def frames(found: Iterable[Piece], columns: Collection[str] | None = None,
+           numbers_key: str | None = None) -> Iterator[Any]:
     """The rows of ``found`` as DataFrames (one per row group, one per CSV chunk), with
-    those of ``columns`` each file has (every column when None)."""
+    those of ``columns`` each file has (every column when None).
+
+    With ``numbers_key`` (the setting that named the data), a CSV column of numbers that
+    holds a few words is refused with their lines, as the data source does: read as it
+    is, it would become a column of categories.
+    """
     for piece in found:
-        yield from _piece_frames(piece, columns)
+        for frame in _piece_frames(piece, columns):
+            if numbers_key is not None and piece.group is None:
+                _refuse_stray_words(frame, piece, numbers_key)
+            yield frame
+
+
+def _refuse_stray_words(frame: Any, piece: Piece, key: str) -> None:
+    import pandas as pd
+
+    problems = []
+    for name in frame.columns:
+        values = frame[name]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        bad = bad_numbers(values)
+        if len(bad) and looks_numeric(values, bad):
+            lines = record_lines(Path(piece.file), ",", list(bad.index[:SHOWN_VALUES]))
+            problems.append(bad_numbers_problem(
+                display_path(piece.file), str(name), bad, lines, key,
+                "fix those values (or leave them empty: a missing value is no word)"))
+    if problems:
+        raise DataError(problems)
 
 
 def _piece_frames(piece: Piece, columns: Collection[str] | None) -> Iterator[Any]:
