@@ -84,6 +84,16 @@ def test_a_step_may_not_name_a_function_outside_the_allow_list(project: Path) ->
     _nothing_ran(project)
 
 
+def test_hydra_callbacks_cannot_be_set_on_the_command_line(project: Path) -> None:
+    result = assay("run", *FAST, "+hydra.callbacks.evil={_target_: builtins.open, "
+                   "_args_: [pwned.txt, w]}", cwd=project)
+    stderr = assert_clean_error(result)
+    assert ("command line '+hydra.callbacks.evil={_target_: builtins.open, _args_: [pwned.txt, "
+            "w]}', key 'hydra.callbacks.evil': hydra.callbacks cannot be set on the command "
+            "line") in stderr
+    _nothing_ran(project)
+
+
 def test_the_project_setting_admits_a_module_it_trusts(project: Path) -> None:
     refused = assay("plan", "model._target_=collections.OrderedDict", "~model.C",
                     "~model.max_iter", cwd=project)

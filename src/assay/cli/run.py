@@ -36,6 +36,9 @@ def run_command(args: list[str]) -> int:
     import hydra
 
     from assay.cli.hydra_errors import remember
+    from assay.compiler.allowed_targets import check_hydra_overrides
+
+    check_hydra_overrides([a for a in args if "=" in a and not a.startswith("-")])
     from assay.config.schema import register_schemas
 
     register_schemas()

@@ -40,7 +40,7 @@ from typing import Any
 
 from assay.compiler.params import Locate, find_targets
 from assay.compiler.targets import _absolute_module, _find_spec, _parse, _top_level
-from assay.errors import Problem
+from assay.errors import ConfigError, Problem
 
 DEFAULT_ALLOWED: tuple[str, ...] = ("sklearn", "torch", "assay.steps", "assay.torch")
 """Module prefixes every project may name (the project's own modules come on top)."""
@@ -389,3 +389,25 @@ def _refusal(what: str, path: str, verdict: Verdict, file: str, step: str | None
              "rights, and loaders such as pandas.read_pickle run the code inside the files "
              "they read",
     )
+
+
+def check_hydra_overrides(overrides: Sequence[str]) -> None:
+    """Refuses command-line overrides of ``hydra.callbacks``.
+
+    Hydra instantiates its callbacks' ``_target_`` itself, as the run starts and before
+    assay's compiler sees the config, so the allow-list cannot check them. Callbacks the
+    project needs belong in ``configs/config.yaml``, reviewed like code.
+
+    Raises:
+        ConfigError: naming the override.
+    """
+    problems = [
+        Problem("hydra.callbacks cannot be set on the command line",
+                file=f"command line '{override}'", key=override.partition("=")[0].lstrip("+~"),
+                expected="callbacks in configs/config.yaml",
+                hint="Hydra builds a callback's _target_ before assay can check it against "
+                     f"{SETTING}")
+        for override in overrides
+        if override.partition("=")[0].lstrip("+~").split(".")[:2] == ["hydra", "callbacks"]]
+    if problems:
+        raise ConfigError(problems)
