@@ -116,6 +116,22 @@ def test_metrics_that_match_their_manifest_but_cannot_be_read_fail_the_run(
     assert "9 steps: 1 ran, 8 from cache" in _ok(trained, "run", *FAST).stdout
 
 
+def test_a_run_whose_registration_failed_is_recorded_as_failed(trained: Path) -> None:
+    entry = _entry(trained, "register")
+    (entry / "record.json").write_bytes(b"")
+    manifest = json.loads((entry / "manifest.json").read_text())
+    manifest["outputs"]["record"].update(size=0, sha256=hashlib.sha256(b"").hexdigest())
+    (entry / "manifest.json").write_text(json.dumps(manifest))
+
+    failed = assay("run", *FAST, cwd=trained)
+    stderr = assert_clean_error(failed, code=1)
+    assert f"{entry / 'record.json'} cannot be decoded as json" in stderr
+    latest = _json(trained, "runs", "list")[0]
+    assert latest["status"] == "failed"
+    assert latest["error"].startswith("registration failed: ")
+    assert "9 steps: 1 ran, 8 from cache" in _ok(trained, "run", *FAST).stdout
+
+
 SLOW_STEP = '''
 import time
 from pathlib import Path
