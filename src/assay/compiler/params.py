@@ -4,6 +4,7 @@ and their canonical values (an int given for a declared float is that float)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -177,28 +178,64 @@ def canonical_params(step: Step, params: Mapping[str, Any]) -> dict[str, Any]:
     canonical = {}
     for name, value in params.items():
         spec = step.params.get(name)
-        declared = _as_declared(value, spec.annotation) if spec is not None else value
+        shape = _float_shape(spec.annotation) if spec is not None else None
+        declared = value if shape is None else _as_declared(value, shape)
         canonical[name] = _in_targets(declared)
     return canonical
 
 
-def _as_declared(value: Any, annotation: Any) -> Any:
+Shape = Any
+"""Where an annotation declares floats: ``"float"``, ``("items", Shape)`` for a list's
+items, ``("values", Shape)`` for a mapping's values, ``("tuple", (Shape, ...))`` for a
+fixed tuple, or None for nowhere."""
+
+
+def _float_shape(annotation: Any) -> Shape:
+    """The :data:`Shape` of an annotation, worked out once per annotation (a plan has
+    thousands of nodes with the same few)."""
+    try:
+        return _cached_shape(annotation)
+    except TypeError:  # an unhashable annotation
+        return _shape_of(annotation)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_shape(annotation: Any) -> Shape:
+    return _shape_of(annotation)
+
+
+def _shape_of(annotation: Any) -> Shape:
     if annotation_is_float(annotation):
-        return as_declared_float(value)
+        return "float"
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
-        return _as_declared(value, args[0])
+        return _shape_of(args[0])
     if origin in (typing.Union, types.UnionType):
         members = [a for a in args if a is not type(None)]
-        return _as_declared(value, members[0]) if len(members) == 1 else value
-    if isinstance(value, list) and origin in (list, Sequence, tuple) and args:
+        return _shape_of(members[0]) if len(members) == 1 else None
+    if origin in (list, Sequence, tuple) and args:
         if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-            if len(args) != len(value):
-                return value
-            return _rebuilt_list(value, [_as_declared(v, a) for v, a in zip(value, args, strict=True)])
-        return _rebuilt_list(value, [_as_declared(item, args[0]) for item in value])
-    if isinstance(value, Mapping) and origin in (dict, Mapping) and len(args) == 2:
-        return _rebuilt_mapping(value, {k: _as_declared(v, args[1]) for k, v in value.items()})
+            shapes = tuple(_shape_of(a) for a in args)
+            return ("tuple", shapes) if any(s is not None for s in shapes) else None
+        item = _shape_of(args[0])
+        return None if item is None else ("items", item)
+    if origin in (dict, Mapping) and len(args) == 2:
+        value = _shape_of(args[1])
+        return None if value is None else ("values", value)
+    return None
+
+
+def _as_declared(value: Any, shape: Shape) -> Any:
+    if shape == "float":
+        return as_declared_float(value)
+    kind, inner = shape
+    if kind == "items" and isinstance(value, list):
+        return _rebuilt_list(value, [_as_declared(item, inner) for item in value])
+    if kind == "tuple" and isinstance(value, list) and len(value) == len(inner):
+        return _rebuilt_list(value, [v if s is None else _as_declared(v, s)
+                                     for v, s in zip(value, inner, strict=True)])
+    if kind == "values" and isinstance(value, Mapping):
+        return _rebuilt_mapping(value, {k: _as_declared(v, inner) for k, v in value.items()})
     return value
 
 
