@@ -13,7 +13,7 @@ from pathlib import Path
 from assay.store import Store
 from assay.store import metadata as metadata_module
 from assay.store.metadata import SCHEMA_VERSION, MetadataStore
-from assay.store.processes import ProcessIdentity, current_process, is_gone, start_token
+from assay.store.processes import ProcessIdentity, current_process, is_gone, start_time
 
 
 def _start(store: Store, run_id: str) -> None:
@@ -49,7 +49,7 @@ def test_a_run_on_another_host_or_without_a_start_time_is_left_alone() -> None:
     assert not is_gone(ProcessIdentity(me.pid, "another-host", "x"))
     assert not is_gone(ProcessIdentity(2**22 + 1, me.host, None))
     assert is_gone(ProcessIdentity(me.pid, me.host, "0:0"))  # the pid, reused by another
-    assert start_token(2**22 + 1) is None
+    assert start_time(2**22 + 1) is None
 
 
 def test_a_failed_registration_turns_a_recorded_run_into_failed(tmp_path: Path) -> None:

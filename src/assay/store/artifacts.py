@@ -163,10 +163,10 @@ class ArtifactStore:
                 return f"{record.file} is {size} bytes, {MANIFEST} records {record.size}"
             if checksums:
                 try:
-                    digest = file_sha256(path)
+                    sha256 = file_sha256(path)
                 except OSError as error:
                     return f"{record.file} cannot be read ({error.strerror or error})"
-                if digest != record.sha256:
+                if sha256 != record.sha256:
                     return f"{record.file} does not match its recorded sha256"
         return None
 

@@ -32,10 +32,10 @@ class ProcessIdentity:
 def current_process() -> ProcessIdentity:
     """The identity of this process."""
     pid = os.getpid()
-    return ProcessIdentity(pid, socket.gethostname(), start_token(pid))
+    return ProcessIdentity(pid, socket.gethostname(), start_time(pid))
 
 
-def start_token(pid: int) -> str | None:
+def start_time(pid: int) -> str | None:
     """When ``pid`` started, as ``boot-id:ticks`` (Linux) or a psutil timestamp; None if gone.
 
     Linux reads ``/proc``: field 22 of ``/proc/PID/stat`` is the start time in clock ticks
@@ -68,7 +68,7 @@ def is_gone(process: ProcessIdentity) -> bool:
     """
     if process.host != socket.gethostname() or process.started is None:
         return False
-    return start_token(process.pid) != process.started
+    return start_time(process.pid) != process.started
 
 
 def _boot_id() -> str:
