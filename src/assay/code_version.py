@@ -31,7 +31,7 @@ def hash_source(func: Callable[..., Any] | type) -> str:
 
     Equal to :func:`hash_definition` of its module's source for a top-level definition;
     code that is not defined at the top of a readable module is hashed from its own
-    source (or, without source, its qualified name).
+    source and its helpers' (or, without source, its qualified name).
     """
     module = inspect.getmodule(func)
     name = getattr(func, "__name__", None)
@@ -40,11 +40,47 @@ def hash_source(func: Callable[..., Any] | type) -> str:
         version = hash_definition(source, name) if source else None
         if version is not None:
             return version
-    try:
-        own = inspect.getsource(func)
-    except (OSError, TypeError):
-        own = getattr(func, "__qualname__", repr(func))
-    return hash_text(own)
+    return _hash_without_module_source(func, module)
+
+
+def _hash_without_module_source(func: Any, module: types.ModuleType | None) -> str:
+    """Code whose module cannot be read as a whole (a notebook cell, a nested function):
+    its own source and that of the same-module functions and classes its code names."""
+    digest = hashlib.sha256()
+    seen: set[int] = set()
+    pending = [func]
+    while pending:
+        obj = pending.pop(0)
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        try:
+            digest.update(normalised_source(inspect.getsource(obj)).encode())
+        except (OSError, TypeError):
+            digest.update(str(getattr(obj, "__qualname__", repr(obj))).encode())
+            continue
+        pending.extend(_named_helpers(obj, module))
+    return digest.hexdigest()
+
+
+def _named_helpers(obj: Any, module: types.ModuleType | None) -> list[Any]:
+    if module is None:
+        return []
+    if inspect.isfunction(obj):
+        codes = [obj.__code__]
+    elif inspect.isclass(obj):
+        codes = [member.__code__ for member in vars(obj).values() if inspect.isfunction(member)]
+    else:
+        codes = []
+    names: set[str] = set()
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
+    found = [getattr(module, name, None) for name in sorted(names)]
+    return [value for value in found
+            if (inspect.isfunction(value) or inspect.isclass(value))
+            and getattr(value, "__module__", None) == module.__name__]
 
 
 def read_source(file: Path) -> str | None:

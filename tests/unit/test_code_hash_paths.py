@@ -8,7 +8,9 @@ included, or ``assay reproduce`` reports a false "code changed".
 from __future__ import annotations
 
 import importlib
+import linecache
 import sys
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,3 +140,30 @@ def test_an_edit_changes_exactly_the_code_that_uses_it(
         sys.modules.pop(f"{name}.models", None)
         assert read(f"{name}.models.make_model") != original
 
+
+
+def _cell_module(name: str, source: str, monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
+    """A module as a notebook makes one: code in a cell, no file for the whole module."""
+    module = types.ModuleType(name)
+    monkeypatch.setitem(sys.modules, name, module)
+    filename = f"<cell-{name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), module.__dict__)
+    return module
+
+
+CELL = '''
+def helper(x):
+    return x + 1
+
+def step(x):
+    return helper(x) * 2
+'''
+
+
+@pytest.mark.parametrize(("edit", "same"), [(("* 2", "* 2"), True), (("x + 1", "x + 2"), False)])
+def test_code_in_a_notebook_cell_follows_its_helpers(
+        edit: tuple[str, str], same: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = hash_source(_cell_module("cell_a", CELL, monkeypatch).step)
+    after = hash_source(_cell_module("cell_b", CELL.replace(*edit), monkeypatch).step)
+    assert (before == after) is same
