@@ -54,7 +54,7 @@ CSV_CASES = {
         "bad.csv:12, step 'load', key 'data.path': line 12 has 2 fields, the header has 3"),
     "a quote never closed": (
         _with_rows(r20='20,"7,1'),
-        "bad.csv:22, step 'load', key 'data.path': the quote opened on line 22 is never closed"),
+        "bad.csv:22, step 'load', key 'data.path': the quote opened on line 22, column 4 is never closed"),
 }
 
 
@@ -145,7 +145,7 @@ def _reference_rows(**changed: str) -> str:
 MONITOR_CASES = {
     "a quote never closed": (
         _reference_rows(r4='2.0,"4,b'),
-        "current.csv:6, key 'monitor.current': the quote opened on line 6 is never closed"),
+        "current.csv:6, key 'monitor.current': the quote opened on line 6, column 5 is never closed"),
     "a row with too many fields": (
         _reference_rows(r7="3.5,7,b,extra"),
         "current.csv:9, key 'monitor.current': line 9 has 4 fields, the header has 3"),

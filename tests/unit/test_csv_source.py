@@ -99,10 +99,12 @@ def test_a_folder_is_not_a_csv_file(tmp_path: Path) -> None:
                                          "has 3"),
     ("a,b,y\n1,2,0\n\n3,4\n5,6,0\n", "data.csv:4, key 'path': line 4 has 2 fields, the header "
                                       "has 3"),
-    ("a,b,y\n1,2,0\n3,\"4,1\n5,6,0\n", "data.csv:3, key 'path': the quote opened on line 3 is "
-                                        "never closed"),
-    ("a,b,y\n1,2,0\n3,4,\"1\n", "data.csv:3, key 'path': the quote opened on line 3 is never "
-                                "closed"),
+    ("a,b,y\n1,2,0\n3,\"4,1\n5,6,0\n", "data.csv:3, key 'path': the quote opened on line 3, "
+                                        "column 3 is never closed"),
+    ("a,b,y\n1,2,0\n3,4,\"1\n", "data.csv:3, key 'path': the quote opened on line 3, column 5 "
+                                "is never closed"),
+    ('a,b,y\n1,"x""y",0\n3,"a""b,1\n', "data.csv:3, key 'path': the quote opened on line 3, "
+                                        "column 3 is never closed"),
 ])
 def test_rows_of_the_wrong_shape_are_refused_with_their_line(tmp_path: Path, text: str,
                                                              expected: str) -> None:

@@ -35,7 +35,8 @@ GOOD_ROWS = "".join(f"{i * 0.1},{i % 7},{'rg'[i % 2]}\n" for i in range(60))
 
 @pytest.mark.parametrize(("text", "expected"), [
     ('a,b,color\n1,2,r\n"3,4,g\n5,6,r\n',
-     "current.csv:3, key 'monitor.current': the quote opened on line 3 is never closed"),
+     "current.csv:3, key 'monitor.current': the quote opened on line 3, column 1 is never "
+     "closed"),
     ("a,b,color\n1,2,r\n3,4,g,extra\n",
      "current.csv:3, key 'monitor.current': line 3 has 4 fields, the header has 3"),
     ("a,b,color\n1,2,r\n3,4\n",

@@ -211,7 +211,9 @@ def _diagnose(path: Path, key: str, sep: str, fields: int) -> Problem | None:
                     hint="a value holding the separator must be quoted")
     except _BadQuoting as error:
         if "unexpected end of data" in str(error):
-            return Problem(f"the quote opened on line {error.line} is never closed",
+            column = _open_quote(path, error.line)
+            where = f"line {error.line}" + (f", column {column}" if column else "")
+            return Problem(f"the quote opened on {where} is never closed",
                            file=f"{shown}:{error.line}", key=key,
                            expected="every quoted value to end with a quote",
                            hint='close the quote, or double a quote inside a value ("")')
@@ -219,6 +221,23 @@ def _diagnose(path: Path, key: str, sep: str, fields: int) -> Problem | None:
                        file=f"{shown}:{error.line}", key=key,
                        expected="a quoted value to be followed by the separator")
     return None
+
+
+def _open_quote(path: Path, line: int) -> int | None:
+    """The column of the quote that ``line`` leaves open, if it leaves one open."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        text = next((t for number, t in enumerate(handle, 1) if number == line), "")
+    opened, index = None, 0
+    while index < len(text):
+        if text[index] == '"':
+            if opened is None:
+                opened = index
+            elif text[index + 1:index + 2] == '"':  # a doubled quote inside a quoted value
+                index += 1
+            else:
+                opened = None
+        index += 1
+    return None if opened is None else opened + 1
 
 
 def _encoding_problem(path: Path, key: str) -> Problem | None:
