@@ -293,8 +293,9 @@ def _quiet_distributed(verbose: Any) -> Iterator[bool]:
     """Dask's INFO chatter (cluster start, every worker, shutdown) stays out of the output.
 
     Hydra's logging sends every propagating logger to its handlers, so each batch would
-    print some thirty Dask lines. ``hydra.verbose=distributed`` (or ``true``) keeps them;
-    yields whether they are quieted.
+    print Dask's start-up and shut-down lines (one benign shutdown race even with a
+    traceback). ``hydra.verbose=distributed`` (or ``true``) keeps them; yields whether
+    they are quieted.
     """
     names = [verbose] if isinstance(verbose, bool | str) else list(verbose or [])
     if verbose is True or any(str(n).split(".")[0] == "distributed" for n in names):
