@@ -117,6 +117,33 @@ def test_a_model_of_the_other_task_is_refused_before_anything_runs(
     assert not artifacts.exists() or not any(artifacts.glob("??/*"))  # nothing ran
 
 
+PLAIN_MODEL = """
+import numpy as np
+from sklearn.base import BaseEstimator
+
+
+class Plain(BaseEstimator):  # no ClassifierMixin or RegressorMixin: its kind is unknown
+    def fit(self, X, y):
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.mean_)
+"""
+
+
+def test_an_estimator_of_unknown_kind_leaves_the_task_to_the_target(project: Path) -> None:
+    (project / "plainmodels.py").write_text(PLAIN_MODEL)
+    (project / "configs" / "model" / "plain.yaml").write_text("_target_: plainmodels.Plain\n")
+    (project / "counts.csv").write_text(COUNTS)
+    args = ("run", "data=csv", "data.path=counts.csv", "data.target=mdvis", "model=plain", *FAST)
+    stderr = assert_clean_error(assay(*args, cwd=project))
+    assert "cannot tell whether the target 'mdvis' holds classes or a quantity" in stderr
+    assert "set data.task=classification or data.task=regression" in stderr
+    result = assay(*args, "data.task=regression", cwd=project)
+    assert result.returncode == 0, result.stderr
+
+
 # ---------------------------------------------------------------- assay monitor
 
 REFERENCE = "a,b,color\n" + "".join(f"{i * 0.5},{i % 9},{'rgb'[i % 3]}\n" for i in range(90))
