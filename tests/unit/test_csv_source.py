@@ -160,3 +160,26 @@ def test_another_separator_is_checked_the_same_way(tmp_path: Path) -> None:
 def test_a_regular_expression_separator_is_left_to_pandas(tmp_path: Path) -> None:
     path = _write(tmp_path, "a  b  y\n1  2  0\n3   4 1\n")
     assert list(CsvFile(str(path), "y", sep=r"\s+").load().frame.columns) == ["a", "b", "y"]
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+def test_a_compressed_file_is_checked_through_its_compression(tmp_path: Path, suffix: str) -> None:
+    import importlib
+
+    module = importlib.import_module({".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}[suffix])
+    good, bad = tmp_path / f"good.csv{suffix}", tmp_path / f"bad.csv{suffix}"
+    good.write_bytes(module.compress(GOOD.encode()))
+    bad.write_bytes(module.compress(b"a,b,y\n1,2,0\n3,4\n"))
+    assert len(CsvFile(str(good), "y").load().frame) == 10
+    assert "line 3 has 2 fields, the header has 3" in _refused(bad)
+
+
+def test_a_file_that_is_not_what_its_suffix_says_is_refused(tmp_path: Path) -> None:
+    import pandas as pd
+
+    fake = _write(tmp_path, b"not gzip at all", "data.csv.gz")
+    assert "cannot read the file as CSV" in _refused(fake)
+    parquet = tmp_path / "table.csv"
+    pd.DataFrame({"a": [1], "y": [0]}).to_parquet(parquet)
+    message = _refused(parquet)
+    assert "this is a Parquet file, not a CSV file" in message and "data=parquet" in message

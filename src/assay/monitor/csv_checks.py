@@ -14,16 +14,29 @@ spans several lines is named by the line it starts on.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import importlib
+import io
 from collections.abc import Collection, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from assay.config.project import display_path
 from assay.errors import DataError, Problem
 
 SHOWN_VALUES = 5
 """Bad values a message quotes (with their lines); the count says how many there are."""
+UNCHECKED_SUFFIXES = (".zip", ".zst", ".tar")
+_DECOMPRESSORS = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}
+
+
+def checkable(path: Path, sep: str = ",") -> bool:
+    """Whether :func:`check_csv` can read the file: a one-character separator, and the file
+    plain or compressed with gzip, bz2 or xz (pandas reads more: zip, zstd and tar
+    archives, and regular-expression separators, which are left to it unchecked)."""
+    name = path.name.lower()
+    return len(sep) == 1 and not name.endswith(UNCHECKED_SUFFIXES) and ".tar." not in name
 
 
 def check_csv(path: Path, key: str, sep: str = ",") -> tuple[str, ...]:
@@ -115,7 +128,9 @@ def _header(path: Path, key: str, sep: str) -> tuple[str, ...]:
         raise DataError(Problem("the path is a folder, not a CSV file", file=shown, key=key,
                                 expected="a CSV file", hint="name one of the files in it"))
     try:
-        first = next(_records(path, sep, strict=False), None)
+        with _binary(path) as handle:
+            parquet = handle.read(4) == b"PAR1"
+        first = None if parquet else next(_records(path, sep, strict=False), None)
     except FileNotFoundError as error:
         raise DataError(Problem("data file not found", file=shown, key=key)) from error
     except UnicodeDecodeError:
@@ -125,6 +140,12 @@ def _header(path: Path, key: str, sep: str) -> tuple[str, ...]:
     except csv.Error as error:
         raise DataError(_diagnose(path, key, sep, 0) or Problem(
             f"cannot read the file as CSV: {error}", file=shown, key=key)) from error
+    except (OSError, EOFError) as error:  # such as a .gz file that is not gzip
+        raise DataError(Problem(f"cannot read the file as CSV: {error}", file=shown, key=key,
+                                expected="a CSV file")) from error
+    if parquet:
+        raise DataError(Problem("this is a Parquet file, not a CSV file", file=shown, key=key,
+                                hint="read it as Parquet: data=parquet"))
     if first is None:
         raise DataError(Problem("cannot read the file as CSV: it is empty (no header row)",
                                 file=shown, key=key, expected="a header row naming the columns"))
@@ -137,7 +158,7 @@ def _records(path: Path, sep: str, strict: bool) -> Iterator[tuple[int, list[str
     Raises:
         _BadQuoting: from a strict reader, naming the line the bad record starts on.
     """
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with _text(path) as handle:
         reader = csv.reader(handle, delimiter=sep, strict=strict)
         start = 1
         while True:
@@ -167,13 +188,18 @@ def _scan(path: Path, key: str, sep: str, fields: int) -> None:
 
     names = [f"field{i}" for i in range(fields)]  # the header row is read as a row too
     try:
-        reader = pacsv.open_csv(
-            path, read_options=pacsv.ReadOptions(column_names=names),
-            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())))
-        for _ in reader:
-            pass
-    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        # pyarrow decompresses by suffix only the codecs it was built with: Python's own
+        # decompressors read a compressed file, pyarrow a plain one (faster).
+        compressed = path.suffix.lower() in _DECOMPRESSORS
+        with _binary(path) if compressed else contextlib.nullcontext(str(path)) as source:
+            reader = pacsv.open_csv(
+                source, read_options=pacsv.ReadOptions(column_names=names),
+                parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string())))
+            for _ in reader:
+                pass
+    except (pa.ArrowInvalid, UnicodeDecodeError, OSError) as error:
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise DataError(_diagnose(path, key, sep, fields) or Problem(
             f"cannot read the file as CSV: {first}", file=display_path(path), key=key,
@@ -188,7 +214,7 @@ def _scan(path: Path, key: str, sep: str, fields: int) -> None:
 
 def _odd_quotes(path: Path) -> bool:
     count = 0
-    with path.open("rb") as handle:
+    with _binary(path) as handle:
         while block := handle.read(1 << 20):
             count += block.count(b'"')
     return count % 2 == 1
@@ -225,7 +251,7 @@ def _diagnose(path: Path, key: str, sep: str, fields: int) -> Problem | None:
 
 def _open_quote(path: Path, line: int) -> int | None:
     """The column of the quote that ``line`` leaves open, if it leaves one open."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with _text(path) as handle:
         text = next((t for number, t in enumerate(handle, 1) if number == line), "")
     opened, index = None, 0
     while index < len(text):
@@ -240,9 +266,22 @@ def _open_quote(path: Path, line: int) -> int | None:
     return None if opened is None else opened + 1
 
 
+def _binary(path: Path) -> IO[bytes]:
+    """The file's bytes, decompressed when its suffix says so (as pandas and pyarrow do)."""
+    module = _DECOMPRESSORS.get(path.suffix.lower())
+    if module is None:
+        return path.open("rb")
+    opened: IO[bytes] = importlib.import_module(module).open(path, "rb")
+    return opened
+
+
+def _text(path: Path) -> IO[str]:
+    return io.TextIOWrapper(_binary(path), encoding="utf-8-sig", newline="")
+
+
 def _encoding_problem(path: Path, key: str) -> Problem | None:
     """Where the first byte that is not UTF-8 is (line and column)."""
-    with path.open("rb") as handle:
+    with _binary(path) as handle:
         for number, raw in enumerate(handle, 1):
             try:
                 raw.decode("utf-8")

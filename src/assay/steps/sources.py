@@ -24,6 +24,7 @@ from assay.monitor.csv_checks import (
     bad_numbers,
     bad_numbers_problem,
     check_csv,
+    checkable,
     looks_numeric,
     record_lines,
 )
@@ -226,9 +227,9 @@ class CsvFile:
         import pandas as pd
 
         shown = display_path(self.path)
-        if len(self.sep) == 1:
+        if checkable(Path(self.path), self.sep):
             names = check_csv(Path(self.path), "path", self.sep)
-        else:  # a regular expression: only pandas reads it, unchecked
+        else:  # a regular-expression separator or an archive: only pandas reads it, unchecked
             names = tuple(map(str, _read(self.path, lambda p: pd.read_csv(
                 p, sep=self.sep, nrows=0, engine="python"), "CSV").columns))
         categorical, coerce = self._listed(names)
@@ -276,7 +277,7 @@ class CsvFile:
         if not len(bad) or not looks_numeric(values, bad):
             return []
         lines = (record_lines(Path(self.path), self.sep, list(bad.index[:SHOWN_VALUES]))
-                 if len(self.sep) == 1 else None)
+                 if checkable(Path(self.path), self.sep) else None)
         return [bad_numbers_problem(
             display_path(self.path), column, bad, lines, "path",
             f"fix those values, or set data.categorical=[{column}] to read the column as "
