@@ -183,3 +183,8 @@ def test_a_file_that_is_not_what_its_suffix_says_is_refused(tmp_path: Path) -> N
     pd.DataFrame({"a": [1], "y": [0]}).to_parquet(parquet)
     message = _refused(parquet)
     assert "this is a Parquet file, not a CSV file" in message and "data=parquet" in message
+
+
+def test_empty_header_names_are_not_repeated_names(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a,,y,\n1,2,0,\n3,4,1,\n")
+    assert check_csv(path, "path") == ("a", "", "y", "")

@@ -53,7 +53,8 @@ def check_csv(path: Path, key: str, sep: str = ",") -> tuple[str, ...]:
             a header name given twice; the message names the line.
     """
     names = _header(path, key, sep)
-    repeated = sorted({name for name in names if names.count(name) > 1})
+    # an empty name is no name (pandas calls each "Unnamed: N"), not a repeated one
+    repeated = sorted({name for name in names if name.strip() and names.count(name) > 1})
     if repeated:
         positions = "; ".join(
             f"'{name}' is column " + " and ".join(str(i + 1) for i, n in enumerate(names) if n == name)
