@@ -188,3 +188,13 @@ def test_a_file_that_is_not_what_its_suffix_says_is_refused(tmp_path: Path) -> N
 def test_empty_header_names_are_not_repeated_names(tmp_path: Path) -> None:
     path = _write(tmp_path, "a,,y,\n1,2,0,\n3,4,1,\n")
     assert check_csv(path, "path") == ("a", "", "y", "")
+
+
+def test_a_value_too_long_for_the_csv_module_leaves_rows_unnumbered(tmp_path: Path) -> None:
+    long = "x" * 200_000  # over the csv module's field size limit
+    path = _write(tmp_path, f"a,note,y\n1,{long},0\n2,short,1\n")
+    assert record_lines(path, ",", [1]) == {}
+    rows = ["1,1,0", "2,2,1", "3,?,0", "4,4,1", "5,5,0", "6,6,1", f'7,"{long}",1']
+    message = _refused(_write(tmp_path, "a,b,y\n" + "\n".join(rows) + "\n"))
+    assert ("column 'b' holds numbers, and 2 values that are not: '?' (line 4), "
+            f"'{'x' * 37}...' (row 6)") in message

@@ -100,7 +100,8 @@ def bad_numbers_problem(path: str, column: str, bad: Any, lines: dict[int, int] 
     shown = []
     for label, value in list(bad.items())[:SHOWN_VALUES]:
         where = f"line {lines[label]}" if lines and label in lines else f"row {label}"
-        shown.append(f"{str(value)!r} ({where})")
+        text = str(value) if len(str(value)) <= 40 else str(value)[:37] + "..."
+        shown.append(f"{text!r} ({where})")
     count = len(bad)
     first = next(iter(lines.values()), None) if lines else None
     return Problem(
@@ -115,11 +116,14 @@ def record_lines(path: Path, sep: str, records: Collection[int]) -> dict[int, in
     """The line each of ``records`` starts on: data rows counted from 0 after the header,
     blank lines skipped (as pandas counts them)."""
     wanted, found = set(records), {}
-    for index, (line, _) in enumerate(_records(path, sep, strict=False)):
-        if index - 1 in wanted:  # record 0 is the header
-            found[index - 1] = line
-            if len(found) == len(wanted):
-                break
+    try:
+        for index, (line, _) in enumerate(_records(path, sep, strict=False)):
+            if index - 1 in wanted:  # record 0 is the header
+                found[index - 1] = line
+                if len(found) == len(wanted):
+                    break
+    except csv.Error:  # such as a value over the csv module's size limit: rows stay unnamed
+        pass
     return found
 
 
@@ -244,6 +248,8 @@ def _diagnose(path: Path, key: str, sep: str, fields: int) -> Problem | None:
                            file=f"{shown}:{error.line}", key=key,
                            expected="every quoted value to end with a quote",
                            hint='close the quote, or double a quote inside a value ("")')
+        if "field limit" in str(error):
+            return None  # the csv module cannot read on: pyarrow's own message stands
         return Problem(f"malformed quoting on line {error.line}: {error}",
                        file=f"{shown}:{error.line}", key=key,
                        expected="a quoted value to be followed by the separator")
