@@ -150,6 +150,9 @@ def test_what_an_artifact_records_extends_nothing() -> None:
     (["numpy.ctypeslib:load_library"], "'numpy.ctypeslib:load_library' cannot be allowed"),
     (["builtins:getattr"], "'builtins:getattr' cannot be allowed"),
     (["pandas.io.pickle:read_pickle"], "'pandas.io.pickle:read_pickle' cannot be allowed"),
+    (["operator:attrgetter"], "'operator:attrgetter' cannot be allowed"),
+    (["functools:partial"], "'functools:partial' cannot be allowed"),
+    (["osmosis:Model", "os.path:join"], "'os.path:join' cannot be allowed"),
 ])
 def test_the_setting_refuses_malformed_and_dangerous_entries(entries: list[str],
                                                              message: str) -> None:

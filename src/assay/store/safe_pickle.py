@@ -142,11 +142,17 @@ _PYTHON = frozenset({
 ALLOWED: frozenset[tuple[str, str]] = _SCIKIT_LEARN | _ASSAY | _NUMPY | _PANDAS | _PYTHON
 """Every ``(module, qualified name)`` a stored pickle may name, whatever the project."""
 
-# Modules whose names a project may not add to the list: they run commands, load
-# libraries, import code or read files whatever the arguments.
-_NEVER = re.compile(r"^(os|posix|nt|subprocess|builtins|importlib|ctypes|runpy|pickle|"
-                    r"_pickle|marshal|shutil|socket|sys|io|pty|code|codecs|webbrowser|"
-                    r"multiprocessing|numpy\.ctypeslib|pandas\.io)(\.|$)")
+# Modules a project may not add to the list: they run commands, load libraries, import
+# code, read files or the network, or chain calls and attribute lookups into any of it
+# (operator.attrgetter and methodcaller, functools.partial, types, inspect, gc).
+_NEVER = re.compile(
+    r"^(os|posix|nt|subprocess|builtins|importlib|ctypes|_ctypes|runpy|pickle|_pickle|marshal|"
+    r"shelve|dill|cloudpickle|joblib|shutil|socket|sys|io|_io|pty|code|codeop|codecs|_codecs|"
+    r"webbrowser|tempfile|urllib|http|ftplib|multiprocessing|threading|_thread|signal|asyncio|"
+    r"concurrent|operator|_operator|functools|_functools|types|inspect|gc|weakref|copyreg|"
+    r"numpy\.ctypeslib|numpy\.lib\.npyio|numpy\.lib\.format|pandas\.io|scipy\.io|"
+    r"torch\.serialization|torch\.hub|torch\.jit|torch\.package|torch\.utils\.cpp_extension)"
+    r"(\.|$)")
 _PAIR = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
@@ -293,8 +299,9 @@ class _RestrictedUnpickler(pickle.Unpickler):
                "project allows is loaded") -> UnsafeArtifactError:
         hint = None
         if ":" in what and "." not in what.partition(":")[2]:
-            hint = (f"if {what} is your own estimator class, add \"{what}\" to "
-                    "security.allow_pickle in the project config; otherwise do not load it")
+            hint = (f"if {what} is a class of your own that the model keeps, add \"{what}\" "
+                    "to security.allow_pickle in the project config; if not, assay did not "
+                    "write this file for this project: do not load it")
         return UnsafeArtifactError(
             f"refusing to load {self.source}: it names {what}, which assay does not load "
             f"from a stored artifact ({why})", hint=hint)
