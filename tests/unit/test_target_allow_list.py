@@ -193,20 +193,36 @@ def test_uses_may_not_name_a_module_outside_the_allow_list(tmp_path: Path) -> No
         _compile([], spec, tmp_path)
 
 
-def test_uses_does_not_import_a_module_it_refuses(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    outside = tmp_path / "site"
-    outside.mkdir()
-    (outside / "allow_list_payload.py").write_text("raise SystemExit('imported')\n")
-    monkeypatch.syspath_prepend(str(outside))
+def test_uses_does_not_import_an_installed_module_it_refuses(tmp_path: Path) -> None:
+    # importing pip's __main__ would run pip with assay's arguments
     spec = """
         steps:
-          boom: {uses: "allow_list_payload:step"}
+          boom: {uses: "pip.__main__:step"}
     """
     with pytest.raises(CompileError, match=re.escape(
-            "step 'allow_list_payload:step' is not allowed: it is outside the allowed modules")):
+            "step 'pip.__main__:step' is not allowed: it is outside the allowed modules")):
         _compile([], spec, tmp_path)
-    assert "allow_list_payload" not in sys.modules
+    assert "pip.__main__" not in sys.modules
+
+
+def test_uses_may_name_step_modules_put_on_the_path_outside_installed_packages(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    steps_dir = tmp_path / "shared_steps"
+    steps_dir.mkdir()
+    (steps_dir / "allow_list_steps.py").write_text(textwrap.dedent("""
+        from assay.artifacts import Metrics
+        from assay.catalog import step
+
+        @step(outputs={"metrics": Metrics})
+        def constant(*, value: float = 1.0) -> Metrics:
+            return Metrics({"value": value})
+    """))
+    monkeypatch.syspath_prepend(str(steps_dir))
+    spec = """
+        steps:
+          one: {uses: "allow_list_steps:constant"}
+    """
+    _compile([], spec, tmp_path)  # a step must be declared with @step: the module is code
 
 
 def test_targets_in_hydra_positional_args_are_checked(tmp_path: Path) -> None:

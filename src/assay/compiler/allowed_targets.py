@@ -191,6 +191,17 @@ def _is_project_module(top: str, project_root: str) -> bool:
     return True
 
 
+def _user_code(top: str) -> bool:
+    """Whether module ``top`` is a file on Python's path outside its library and
+    installed packages."""
+    module = sys.modules.get(top)
+    spec = getattr(module, "__spec__", None) if module is not None else _find_spec(top)
+    origin = getattr(spec, "origin", None)
+    if not origin or origin in ("built-in", "frozen"):
+        return False
+    return not _installed(Path(origin).resolve())
+
+
 def _installed(path: Path) -> bool:
     """Whether ``path`` lies in the interpreter's library or an installed-packages folder
     (a virtualenv inside the project directory is not the project's code)."""
@@ -362,7 +373,10 @@ def uses_problem(uses: str, declared: Iterable[str], policy: TargetPolicy, file:
 
     A step already declared in this process (assay's, a plugin's) is allowed: naming it
     imports nothing new. Anything else is imported to be looked up, which runs the
-    module, so the module must be allowed.
+    module, so the module must be allowed, or be code someone put on Python's path
+    themselves (not the interpreter's library or an installed package, whose modules
+    such as ``pip.__main__`` run a program when imported). Only a function declared
+    with ``@step`` runs as a step, so a module is all ``uses`` can choose.
     """
     if ":" not in uses or uses in declared:
         return None
@@ -370,7 +384,7 @@ def uses_problem(uses: str, declared: Iterable[str], policy: TargetPolicy, file:
     if not policy.findable(path):
         return None  # reported as a module that cannot be imported
     verdict = policy.check(path)
-    if verdict.allowed:
+    if verdict.allowed or (not verdict.denied and _user_code(path.split(".", 1)[0])):
         return None
     return _refusal(f"step '{uses}'", path, verdict, file, step, "uses")
 
