@@ -138,10 +138,12 @@ def workers_of(pid: int) -> set[int]:
     return {p for p in descendants(pid) if _parent_of(p) != pid}
 
 
-@pytest.mark.parametrize("executor", ["processes", "local"])
+@pytest.mark.parametrize("args", [
+    ["executor=processes"], ["executor=local"], ["-m", "executor=processes", "+trial=1,2"],
+], ids=["processes", "local", "sweep"])
 def test_sigkill_of_the_main_process_ends_everything_it_started(
-        blocking: Path, started: list[subprocess.Popen[str]], executor: str) -> None:
-    run = start_run(blocking, started, "pipeline=life", f"executor={executor}")
+        blocking: Path, started: list[subprocess.Popen[str]], args: list[str]) -> None:
+    run = start_run(blocking, started, *args, "pipeline=life")
     wait_for(lambda: (blocking / "slow.started").exists(), run, "the slow step started")
     tree = descendants(run.pid)
     assert len(tree) >= 3, "a resource tracker, a worker server and its workers"
@@ -183,12 +185,15 @@ def test_sigterm_is_handled_like_ctrl_c(
     assert noted_calls(blocking) == ["first", "slow", "slow", "last"]
 
 
-@pytest.mark.parametrize("group", [False, True], ids=["main-pid", "process-group"])
+@pytest.mark.parametrize(("executor", "group"), [
+    ("processes", False), ("processes", True), ("threads", True),
+], ids=["processes-main-pid", "processes-group", "threads-group"])
 def test_ctrl_c_stops_a_running_step_at_once(
-        blocking: Path, started: list[subprocess.Popen[str]], group: bool) -> None:
+        blocking: Path, started: list[subprocess.Popen[str]], executor: str, group: bool) -> None:
     # A terminal's Ctrl-C reaches the whole group; `kill -INT PID` only the main process,
-    # which must then stop the workers itself rather than wait for the step to finish.
-    run = start_run(blocking, started, "pipeline=life", "executor=processes")
+    # which must then stop the workers itself rather than wait for the step to finish
+    # (a step running in a thread is abandoned: it cannot be stopped).
+    run = start_run(blocking, started, "pipeline=life", f"executor={executor}")
     wait_for(lambda: (blocking / "slow.started").exists(), run, "the slow step started")
     tree = descendants(run.pid)
     if group:

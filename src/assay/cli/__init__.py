@@ -109,21 +109,35 @@ def entry() -> NoReturn:
     Tearing down pandas, scikit-learn, Dask and the embedded cluster's forkserver module by
     module takes 0.3-0.4 s after the work is done. Every exit handler still runs (logging
     is flushed, clusters are closed); only the teardown is skipped, and only when no other
-    non-daemon thread is still running, as the interpreter would wait for it.
+    non-daemon thread is still running, as the interpreter would wait for it, unless the
+    command was interrupted (Ctrl-C, SIGTERM): then nothing still running is waited for.
     """
     import atexit
     import contextlib
     import os
     import threading
 
+    from assay.cli.errors import INTERRUPTED, TERMINATED
+
     code = _main_guarded()
     _exit_at_once_if_signalled()
-    if any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate()):
+    # After an interrupt, a step still running in a thread (executor=threads) is abandoned
+    # rather than waited for, by the interpreter or by Dask's exit handler that joins its
+    # thread pool: its outputs are not in the store until written in full. Only the logs
+    # are flushed; the worker server ends by itself once this process is gone.
+    stopped = code in (INTERRUPTED, TERMINATED)
+    if not stopped and any(t is not threading.main_thread() and not t.daemon
+                           for t in threading.enumerate()):
         sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream
             stream.flush()
-    atexit._run_exitfuncs()
+    if stopped:
+        import logging
+
+        logging.shutdown()
+    else:
+        atexit._run_exitfuncs()
     os._exit(code)
 
 

@@ -145,12 +145,17 @@ class DistributedExecutor(Executor):
         ours to kill: the run's tasks are cancelled there.
         """
         import contextlib
+        import logging
         import signal
 
         with contextlib.suppress(Exception):
             if self.cluster is None:
                 self.client.cancel(futures)
                 return
+            # Connections to the killed workers close mid-read; what the client, scheduler
+            # and Tornado log about that (with tracebacks) says nothing the user needs.
+            for name in ("distributed", "tornado", "asyncio"):
+                logging.getLogger(name).setLevel(logging.CRITICAL + 1)
             nannies = [n for n in self.cluster.workers.values() if hasattr(n, "close_gracefully")]
             for nanny in nannies:
                 nanny.close_gracefully(reason="interrupted")
