@@ -233,6 +233,21 @@ def test_the_project_trusts_its_own_classes_named_by_a_recorded_target(
     assert version_allowance(version, ProjectTrust(REPO / "src")).targets == {"sklearn.svm.SVC"}
 
 
+def test_the_project_in_the_working_directory_decides_what_load_model_trusts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert ProjectTrust.here(["extra:Thing"]) == ProjectTrust(tmp_path.resolve(), ("extra:Thing",))
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "config.yaml").write_text(
+        "security:\n  allow_pickle: ['mymodels:Helper']\n  allow_targets: [lightgbm]\n")
+    assert ProjectTrust.here(["extra:Thing"]) == ProjectTrust(
+        tmp_path.resolve(), ("mymodels:Helper", "extra:Thing"), ("lightgbm",))
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.create({"security": {"allow_pickle": ["a.b:C"], "allow_targets": []}})
+    assert ProjectTrust.of(cfg, tmp_path) == ProjectTrust(tmp_path, ("a.b:C",), ())
+
+
 # ------------------------------------------------------------------ picklescan
 
 
