@@ -106,6 +106,35 @@ def test_a_store_that_cannot_be_created_names_the_override(
             f"'{disk}/store': Read-only file system") in stderr
 
 
+def fill(disk: Path) -> None:
+    """Writes zeros into ``disk`` until it has no space left."""
+    with open(disk / "filler", "wb") as filler:
+        try:
+            while True:
+                filler.write(bytes(64 * 1024))
+                filler.flush()
+        except OSError:
+            pass
+
+
+def test_a_full_disk_is_a_message_and_no_run_is_recorded_succeeded(
+        quiet: Path, mount_point: Callable[..., Path]) -> None:
+    disk = mount_point("full", size="2m")
+    store = disk / "store"
+    assert assay("run", "pipeline=quiet", "executor=threads", f"store.root={store}",
+                 cwd=quiet).returncode == 0
+    fill(disk)
+    result = assay("run", "pipeline=quiet", "executor=threads", f"store.root={store}",
+                   "+trial=2", cwd=quiet)
+    stderr = assert_clean_error(result, code=1)
+    assert (f"assay: error: cannot write the store's database {store / 'assay.db'}: the disk "
+            "holding it is full (SQLite: database or disk is full)") in stderr
+    (disk / "filler").unlink()
+    runs = json.loads(assay("runs", "list", "--json", "--store", str(store), cwd=quiet).stdout)
+    assert [run["status"] for run in runs][-1] == "succeeded"  # the first run
+    assert all(run["status"] != "succeeded" for run in runs[:-1])
+
+
 FULL_DISK_AT_REGISTRATION = """
 import sqlite3
 import assay.registry
