@@ -39,7 +39,14 @@ from pathlib import Path
 from typing import Any
 
 from assay.compiler.params import Locate, find_targets
-from assay.compiler.targets import _absolute_module, _find_spec, _parse, _top_level
+from assay.compiler.targets import (
+    TargetNotFoundError,
+    _absolute_module,
+    _find_spec,
+    _parse,
+    _top_level,
+    inspect_target,
+)
 from assay.errors import ConfigError, Problem
 
 DEFAULT_ALLOWED: tuple[str, ...] = ("sklearn", "torch", "assay.steps", "assay.torch")
@@ -117,6 +124,8 @@ class TargetPolicy:
         if not written.allowed:
             return written
         definitions = resolve_definitions(path)
+        if definitions == () and not _importable(path):
+            return written  # nothing to build: reported as a target that cannot be imported
         if not definitions:
             # Static reading could not tell (or found nothing, where a module fills its
             # namespace at import time): the module is allowed, so importing it to look
@@ -242,6 +251,15 @@ def _resolve(path: str, depth: int) -> tuple[str, ...] | None:
     return ()
 
 
+def _importable(path: str) -> bool:
+    """Whether the compiler's own reading finds what ``path`` names."""
+    try:
+        inspect_target(path)
+    except TargetNotFoundError:
+        return False
+    return True
+
+
 def _resolve_imported(path: str) -> tuple[str, ...] | None:
     """What ``path`` names, importing its module; None when that fails."""
     parts = path.split(".")
@@ -268,7 +286,9 @@ def _resolve_live(module: Any, attrs: list[str]) -> tuple[str, ...]:
     found = [".".join([owner, *rest])]
     defined_in, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
     if isinstance(defined_in, str) and isinstance(qualname, str) and "<" not in qualname:
-        found.append(f"{defined_in}.{qualname}")
+        # the module judges it: a C function's qualname names a private holder class
+        # (torch.zeros is torch._VariableFunctionsClass.zeros)
+        found.append(f"{defined_in}.{qualname.rsplit('.', 1)[-1]}")
     return tuple(dict.fromkeys(found))
 
 
