@@ -139,8 +139,9 @@ class _Compiler:
             config_key = None if in_spec else self.resolver.config_key(entry, path)
             if config_key and self.origin is not None:
                 return ParamSite(self.origin.where(config_key), entry.name, config_key)
-            key = ".".join(["with", *path])
-            return ParamSite(self.spec.where(entry.name, ".".join(["with", *path[:1]])),
+            parts = [str(part) for part in path]  # YAML keys may be numbers: `{1: 2}`
+            key = ".".join(["with", *parts])
+            return ParamSite(self.spec.where(entry.name, ".".join(["with", *parts[:1]])),
                              entry.name, key)
 
         return locate

@@ -104,6 +104,8 @@ def _wire(
             )
             continue
         sources = tuple(Source(node, ref.output) for node in by_entry.get(ref.step, []))
+        if not sources and spec.steps[ref.step].foreach is None:
+            continue  # the step's own resolution failed, and that problem is reported
         if len(sources) != 1 and not expected.many:
             problems.append(
                 Problem(

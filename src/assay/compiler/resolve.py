@@ -26,6 +26,10 @@ _NO_ITEM: object = object()
 _ITEM = "item"
 _WHOLE_INTERPOLATION = re.compile(r"^\$\{([A-Za-z_][\w.]*)\}$")
 
+MAX_INSTANCES = 10_000
+"""Instances a ``foreach`` may make of one step: each is a node of the plan, and a count
+such as 10**9 would otherwise be built item by item before anything is reported."""
+
 
 @dataclass(frozen=True)
 class StepInstance:
@@ -76,12 +80,12 @@ class SpecResolver:
         """
         if not isinstance(entry.params, Mapping) or not param_path:
             whole = _WHOLE_INTERPOLATION.match(entry.params) if isinstance(entry.params, str) else None
-            return ".".join([whole.group(1), *param_path]) if whole else None
+            return ".".join([whole.group(1), *map(str, param_path)]) if whole else None
         raw = entry.params.get(param_path[0])
         match = _WHOLE_INTERPOLATION.match(raw) if isinstance(raw, str) else None
         if match is None or match.group(1) == _ITEM:
             return None
-        return ".".join([match.group(1), *param_path[1:]])
+        return ".".join([match.group(1), *map(str, param_path[1:])])
 
     def _check_when(self, entry: StepEntry, when: Any) -> bool:
         if isinstance(when, bool | int) or when is None:
@@ -104,19 +108,36 @@ class SpecResolver:
         items = self._resolve(entry, "foreach", entry.foreach)
         if items is _FAILED:
             return []
-        if isinstance(items, int) and not isinstance(items, bool):
-            items = list(range(items))
-        if not isinstance(items, list):
+        if isinstance(items, list):
+            size = len(items)
+        elif isinstance(items, int) and not isinstance(items, bool) and items >= 0:
+            size = items
+        else:
             self.problems.append(
                 Problem(
                     "'foreach' must resolve to a list or a count",
                     file=self.spec.where(entry.name, "foreach"),
                     step=entry.name,
                     key="foreach",
+                    expected="a list, or a count of 0 or more",
                     got=repr(items),
                 )
             )
             return []
+        if size > MAX_INSTANCES:
+            self.problems.append(
+                Problem(
+                    f"'foreach' repeats the step more than {MAX_INSTANCES} times",
+                    file=self.spec.where(entry.name, "foreach"),
+                    step=entry.name,
+                    key="foreach",
+                    expected=f"at most {MAX_INSTANCES} instances",
+                    got=f"{size} instances",
+                )
+            )
+            return []
+        if not isinstance(items, list):
+            items = list(range(items))
         instances = []
         for index, item in enumerate(items):
             params = self._resolve(entry, "with", entry.params, item=item)
@@ -138,6 +159,21 @@ class SpecResolver:
                     step=entry.name,
                     key="with",
                     got=repr(params),
+                )
+            )
+            return []
+        found = _non_text_key(params)
+        if found is not None:  # YAML reads `1:` or `true:` as a number or a boolean
+            path, name = found
+            self.problems.append(
+                Problem(
+                    "parameter names and the keys of mappings inside parameters must be text",
+                    file=self.spec.where(entry.name, ".".join(["with", *path[:1]])),
+                    step=entry.name,
+                    key=".".join(["with", *path]),
+                    expected="text keys such as 'test_size' (a fingerprint is built from "
+                    "them); quote a key that YAML reads as a number, a boolean or null",
+                    got=f"{name!r} ({type(name).__name__})",
                 )
             )
             return []
@@ -236,6 +272,23 @@ class _Failed:
 
 
 _FAILED: Any = _Failed()
+
+
+def _non_text_key(value: Any) -> tuple[list[str], Any] | None:
+    """The path to the first mapping key inside ``value`` that is not text, and that key."""
+    pending: list[tuple[Any, list[str]]] = [(value, [])]
+    while pending:
+        node, path = pending.pop()
+        if isinstance(node, Mapping):
+            for key, child in node.items():
+                if not isinstance(key, str):
+                    return path, key
+                if isinstance(child, Mapping | list):
+                    pending.append((child, [*path, key]))
+        elif isinstance(node, list):
+            pending.extend((child, [*path, str(index)]) for index, child in enumerate(node)
+                           if isinstance(child, Mapping | list))
+    return None
 
 
 def _has_interpolation(raw: Any) -> bool:

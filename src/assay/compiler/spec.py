@@ -24,6 +24,23 @@ STEP_KEYS = ("uses", "with", "inputs", "when", "foreach", "description")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _REFERENCE = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z_][A-Za-z0-9_]*)$")
 
+MAX_DEPTH = 50
+"""Levels of nested mappings and lists a spec may have, counted from the top: far more
+than a pipeline needs, and far from where the compiler's walks over values exhaust
+Python's stack."""
+
+MAX_VALUES = 100_000
+"""Values a spec may hold once its YAML aliases are expanded. Aliases of aliases multiply
+(a "billion laughs" file is a few lines long), and the compiler visits every copy."""
+
+MAX_MODULE_PARTS = 20
+"""Dotted parts a ``module:function`` reference may have: Python imports each parent
+package recursively, so thousands of parts exhaust its stack."""
+
+MAX_INTERPOLATION_DEPTH = 32
+"""Levels of ``${}``, ``[]``, ``{}`` and ``()`` a string with an interpolation may nest:
+OmegaConf parses interpolations recursively."""
+
 
 @dataclass(frozen=True)
 class OutputRef:
@@ -88,11 +105,28 @@ def load_spec(path: Path, name: str | None = None) -> PipelineSpec:
         raise PipelineError(
             Problem(f"cannot read the pipeline spec: {error.strerror}", file=file)
         ) from error
+    except UnicodeDecodeError as error:
+        raise PipelineError(
+            Problem(
+                f"the pipeline spec is not UTF-8 text: {error.reason} at byte {error.start}",
+                file=file,
+                hint="save the file as UTF-8",
+            )
+        ) from None
     with paused_gc():
         try:
             root, data = _parse(text)
         except yaml.YAMLError as error:
             raise PipelineError(_yaml_problem(error, file)) from None
+        except ValueError as error:  # a value YAML recognises but Python cannot build
+            raise PipelineError(
+                Problem(
+                    f"malformed YAML: a value cannot be read: {error}",
+                    file=file,
+                    expected="numbers of at most 4300 digits and valid dates",
+                    hint="quote the value to keep it as a string",
+                )
+            ) from None
         return _SpecReader(path, name or path.stem, root).read(data)
 
 
@@ -140,6 +174,7 @@ class _SpecReader:
                     got=type(data).__name__ if data is not None else "an empty file",
                 )
             )
+        self._check_size(data)
         for key in data:
             if key not in SPEC_KEYS:
                 self._problem(
@@ -168,17 +203,20 @@ class _SpecReader:
             return {}
         steps = {}
         for name, body in raw.items():
-            entry = self._read_step(str(name), body)
+            entry = self._read_step(name, body)
             if entry is not None:
                 steps[entry.name] = entry
         return steps
 
-    def _read_step(self, name: str, body: Any) -> StepEntry | None:
-        if not _NAME.match(name):
+    def _read_step(self, written: Any, body: Any) -> StepEntry | None:
+        name = str(written)
+        if not isinstance(written, str) or not _NAME.match(name):
             self._problem(
                 f"invalid step name '{name}'",
                 step=name,
                 expected="letters, digits, '_' or '-', starting with a letter or '_'",
+                # `~:` or `true:` is a null or a boolean to YAML, not the text it looks like
+                got=None if isinstance(written, str) else f"{written!r} ({type(written).__name__})",
             )
             return None
         if not isinstance(body, dict):
@@ -205,6 +243,15 @@ class _SpecReader:
                 step=name,
                 key="uses",
                 expected="uses: <step name> (or module:function)",
+                got=repr(uses),
+            )
+        elif ":" in uses and not _importable(uses):
+            self._problem(
+                "'uses' is not a valid module:function reference",
+                step=name,
+                key="uses",
+                expected=f"a module path of at most {MAX_MODULE_PARTS} dotted Python names, "
+                "':', then a function name, for example 'my_steps:clean'",
                 got=repr(uses),
             )
         params = body.get("with") or {}
@@ -270,6 +317,57 @@ class _SpecReader:
                 refs.append(ref)
         return tuple(refs)
 
+    def _check_size(self, data: dict[Any, Any]) -> None:
+        """Refuses values nested too deep, or too many once aliases are expanded.
+
+        Runs before anything else walks the values, and keeps its own stack: a
+        self-referencing alias (``&a [*a]``) stops at the depth limit instead of
+        exhausting Python's stack, and an alias bomb stops at the count limit.
+        """
+        pending: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+        count = 1
+        while pending:
+            value, path = pending.pop()
+            if isinstance(value, str):
+                if "${" in value and _nesting(value) > MAX_INTERPOLATION_DEPTH:
+                    self._refuse(
+                        f"an interpolation nests more than {MAX_INTERPOLATION_DEPTH} levels deep",
+                        path,
+                        expected=f"at most {MAX_INTERPOLATION_DEPTH} levels of nested ${{}}, "
+                        "[], {} and ()",
+                    )
+                continue
+            children = list(value.items() if isinstance(value, dict) else
+                            enumerate(value) if isinstance(value, list) else ())
+            if not children:
+                continue
+            if len(path) >= MAX_DEPTH:
+                self._refuse(
+                    f"the values nest more than {MAX_DEPTH} levels deep",
+                    path,
+                    expected=f"at most {MAX_DEPTH} levels of nested mappings and lists",
+                    hint="a YAML alias inside its own anchor (&a [*a]) nests without end",
+                )
+            count += len(children)
+            if count > MAX_VALUES:
+                self._refuse(
+                    f"the spec holds more than {MAX_VALUES} values once its YAML aliases "
+                    "are expanded",
+                    path,
+                    expected=f"at most {MAX_VALUES} values",
+                    hint="aliases (*name) of anchors that hold aliases multiply; "
+                    "write the values out or use fewer aliases",
+                )
+            pending.extend((child, (*path, str(key))) for key, child in children)
+
+    def _refuse(self, message: str, path: tuple[str, ...], **details: Any) -> None:
+        """Raises at once with ``message`` located at ``path``: nothing else may walk on."""
+        step = path[1] if path[:1] == ("steps",) and len(path) > 1 else None
+        parts = path[2:] if step is not None else path
+        key = ".".join(parts[:6]) + (".…" if len(parts) > 6 else "") if parts else None
+        self._problem(message, step=step, key=key, **details)
+        raise PipelineError(self.problems)
+
     def _problem(self, message: str, step: str | None = None, key: str | None = None,
                  **details: Any) -> None:
         line = self.lines.get((step or "", key or "")) or self.lines.get((step or "", ""))
@@ -308,3 +406,28 @@ class _SpecReader:
                         for leaf, _ in sub_value.value:
                             name = f"{sub_key.value}.{leaf.value}"
                             self.lines[(step, name)] = leaf.start_mark.line + 1
+
+
+def _importable(reference: str) -> bool:
+    """Whether ``module:function`` has the shape importlib and getattr can follow."""
+    module, _, attr = reference.partition(":")
+    parts = module.split(".")
+    return (len(parts) <= MAX_MODULE_PARTS and all(p.isidentifier() for p in parts)
+            and all(p.isidentifier() for p in attr.split(".")))
+
+
+def _nesting(text: str) -> int:
+    """The deepest nesting of brackets in ``text``, skipping characters escaped with ``\\``."""
+    depth = deepest = 0
+    escaped = False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "[{(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]})":
+            depth = max(0, depth - 1)
+    return deepest
