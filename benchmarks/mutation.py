@@ -65,18 +65,16 @@ class Mutant:
 
 @dataclass
 class ModuleResult:
-    """Every mutant of one module, and the equivalents that matched its survivors."""
+    """Every mutant of one module."""
 
     path: str
     tests: list[str]
     mutants: list[Mutant] = field(default_factory=list)
-    equivalent: list[Mutant] = field(default_factory=list)
     seconds: float = 0.0
 
     def figures(self) -> dict[str, Any]:
-        considered = [m for m in self.mutants if m not in self.equivalent]
-        killed = sum(m.killed for m in considered)
-        survivors = [m for m in considered if not m.killed]
+        """The counts, with every mutant not killed among ``survivors`` (until
+        :func:`apply_equivalents` moves the equivalent ones out)."""
         by_source = {
             source: {"mutants": sum(m.source == source for m in self.mutants),
                      "killed": sum(m.source == source and m.killed for m in self.mutants)}
@@ -85,14 +83,12 @@ class ModuleResult:
         return {
             "tests": self.tests,
             "mutants": len(self.mutants),
-            "equivalent": len(self.equivalent),
-            "non_equivalent": len(considered),
-            "killed": killed,
-            "score_pct": round(100.0 * killed / len(considered), 1) if considered else 100.0,
+            "killed": sum(m.killed for m in self.mutants),
             "by_source": by_source,
             "seconds": round(self.seconds, 1),
             "survivors": [{"function": m.function, "status": m.status, "original": m.original,
-                           "mutant": m.mutant, "name": m.name} for m in survivors],
+                           "mutant": m.mutant, "name": m.name} for m in self.mutants if not m.killed],
+            "equivalent_mutants": [],
         }
 
 
@@ -156,8 +152,13 @@ def _changed_lines(diff: str) -> tuple[str, str]:
     return "\n".join(removed), "\n".join(added)
 
 
-def run_mutmut(path: str, tests: list[str], max_children: int) -> list[Mutant]:
-    """mutmut 3 on ``path`` with ``tests``; each survivor with the lines it changed."""
+def run_mutmut(path: str, tests: list[str], max_children: int, patience: float) -> list[Mutant]:
+    """mutmut 3 on ``path`` with ``tests``; each survivor with the lines it changed.
+
+    mutmut times a mutant out against the tests' durations in its own clean run, so on a busy
+    machine a survivor that merely ran slowly reads as a timeout (a kill): each timeout is run
+    again on its own with ``patience`` seconds of wall clock, and counts as what that run says.
+    """
     work = _workspace(path, tests)
     log = work / "mutmut.log"
     with log.open("w") as out:
@@ -172,6 +173,9 @@ def run_mutmut(path: str, tests: list[str], max_children: int) -> list[Mutant]:
         name, _, status = line.strip().rpartition(": ")
         if not name:
             continue
+        if status == "timeout":
+            code, _ = _run_tests(tests, work / "mutants" / "src", patience, mutant=name)
+            status = _status(code)
         mutant = Mutant("mutmut", name, _function_of(name), status)
         if not mutant.killed:
             shown = subprocess.run([str(BIN / "mutmut"), "show", name], cwd=work,
@@ -284,8 +288,14 @@ def _function_edits(tree: ast.Module, qualname: str) -> tuple[ast.AST, list[Edit
     return function, edits
 
 
-def _run_tests(tests: list[str], src: Path, timeout: float) -> tuple[int | None, float]:
+def _run_tests(tests: list[str], src: Path, timeout: float,
+               mutant: str | None = None) -> tuple[int | None, float]:
+    """pytest's exit code on ``tests`` importing assay from ``src`` (None if past ``timeout``),
+    and the seconds it took; ``mutant`` names the mutmut mutant to switch on."""
     env = {**os.environ, "PYTHONPATH": str(src), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("MUTANT_UNDER_TEST", None)
+    if mutant:
+        env["MUTANT_UNDER_TEST"] = mutant
     start = time.perf_counter()
     try:
         done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
@@ -296,7 +306,11 @@ def _run_tests(tests: list[str], src: Path, timeout: float) -> tuple[int | None,
     return done.returncode, time.perf_counter() - start
 
 
-def run_decorated(path: str, tests: list[str]) -> list[Mutant]:
+def _status(code: int | None) -> str:
+    return "timeout" if code is None else "survived" if code == 0 else "no tests" if code == 5 else "killed"
+
+
+def run_decorated(path: str, tests: list[str], patience: float) -> list[Mutant]:
     """AST mutants of the decorated functions in ``path``, each run against ``tests``."""
     source = (REPO / path).read_text()
     names = [name for name, _ in _decorated(ast.parse(source))]
@@ -306,9 +320,6 @@ def run_decorated(path: str, tests: list[str]) -> list[Mutant]:
     shutil.rmtree(src, ignore_errors=True)
     shutil.copytree(REPO / "src", src, ignore=shutil.ignore_patterns("__pycache__"))
     target = src / Path(path).relative_to("src")
-    code, baseline = _run_tests(tests, src, timeout=600)
-    if code != 0:
-        raise SystemExit(f"the tests of {path} fail unmutated (pytest exit {code}): {' '.join(tests)}")
     mutants: list[Mutant] = []
     try:
         for qualname in names:
@@ -320,10 +331,9 @@ def run_decorated(path: str, tests: list[str]) -> list[Mutant]:
                 edits[number]()
                 after = ast.unparse(function)
                 target.write_text(ast.unparse(tree) + "\n")
-                code, _ = _run_tests(tests, src, timeout=max(60.0, 10 * baseline))
-                status = ("timeout" if code is None else "survived" if code == 0
-                          else "no tests" if code == 5 else "killed")
-                mutant = Mutant("ast", f"{_slug(path)}.{qualname}__ast_{number + 1}", qualname, status)
+                code, _ = _run_tests(tests, src, patience)
+                mutant = Mutant("ast", f"{_slug(path)}.{qualname}__ast_{number + 1}", qualname,
+                                _status(code))
                 if not mutant.killed:
                     mutant.original, mutant.mutant = _changed_lines("\n".join(
                         difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="")))
@@ -347,26 +357,41 @@ def _equivalents() -> list[dict[str, str]]:
     return entries
 
 
-def _matches(entry: dict[str, str], path: str, mutant: Mutant) -> bool:
+def _matches(entry: dict[str, str], path: str, mutant: dict[str, str]) -> bool:
     def norm(text: str) -> str:
         return "\n".join(line.strip() for line in text.strip().splitlines())
-    return (entry["module"] == path and entry["function"] == mutant.function
-            and norm(entry["original"]) == mutant.original and norm(entry["mutant"]) == mutant.mutant)
+    return (entry["module"] == path and entry["function"] == mutant["function"]
+            and norm(entry["original"]) == mutant["original"]
+            and norm(entry["mutant"]) == mutant["mutant"])
 
 
-def score(path: str, tests: list[str], max_children: int,
-          equivalents: list[dict[str, str]]) -> tuple[ModuleResult, list[dict[str, str]]]:
-    """All mutants of ``path`` and, of the listed equivalents for it, those matching none."""
+def apply_equivalents(path: str, figures: dict[str, Any],
+                      equivalents: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Moves the mutants not killed that an entry lists out of ``survivors`` and scores the
+    rest; returns the entries for ``path`` that match none (stale: to be reviewed)."""
+    mine = [entry for entry in equivalents if entry["module"] == path]
+    open_ = figures["survivors"] + figures.get("equivalent_mutants", [])
+    equivalent = [m for m in open_ if any(_matches(entry, path, m) for entry in mine)]
+    considered = figures["mutants"] - len(equivalent)
+    figures.update(
+        equivalent=len(equivalent), non_equivalent=considered,
+        score_pct=round(100.0 * figures["killed"] / considered, 1) if considered else 100.0,
+        survivors=[m for m in open_ if m not in equivalent], equivalent_mutants=equivalent)
+    return [entry for entry in mine if not any(_matches(entry, path, m) for m in open_)]
+
+
+def score(path: str, tests: list[str], max_children: int) -> ModuleResult:
+    """All mutants of ``path``, run against ``tests``."""
     start = time.perf_counter()
     result = ModuleResult(path, tests)
-    result.mutants = run_mutmut(path, tests, max_children) + run_decorated(path, tests)
+    code, baseline = _run_tests(tests, REPO / "src", timeout=600)
+    if code != 0:
+        raise SystemExit(f"the tests of {path} fail unmutated (pytest exit {code}): {' '.join(tests)}")
+    patience = max(60.0, 10 * baseline)  # a mutant's tests past this are taken to hang
+    result.mutants = (run_mutmut(path, tests, max_children, patience)
+                      + run_decorated(path, tests, patience))
     result.seconds = time.perf_counter() - start
-    mine = [entry for entry in equivalents if entry["module"] == path]
-    result.equivalent = [m for m in result.mutants
-                         if not m.killed and any(_matches(entry, path, m) for entry in mine)]
-    stale = [entry for entry in mine
-             if not any(_matches(entry, path, m) for m in result.mutants if not m.killed)]
-    return result, stale
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -375,29 +400,40 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: all); the others' figures are kept from the last run")
     parser.add_argument("--max-children", type=int, default=1,
                         help="mutants mutmut runs at once (default 1)")
+    parser.add_argument("--rescore", action="store_true",
+                        help="run nothing: apply equivalent.toml again to the last run's survivors")
     args = parser.parse_args(argv)
 
     listed = tomllib.loads(MODULES_FILE.read_text())
     threshold = float(listed["threshold"])
-    table = {entry["path"]: list(entry["tests"]) for entry in listed["module"]}
+    # pytest's arguments per module: its test files, then the slow tests among them left out
+    table = {entry["path"]: [*entry["tests"], *(arg for test in entry.get("deselect", [])
+                                                 for arg in ("--deselect", test))]
+             for entry in listed["module"]}
     unknown = [path for path in args.modules if path not in table]
     if unknown:
         parser.error(f"not in {MODULES_FILE.relative_to(REPO)}: {', '.join(unknown)}")
-    missing = [path for path in [*table, *(t for tests in table.values() for t in tests)]
-               if not (REPO / path).exists()]
+    named = [path for entry in listed["module"]
+             for path in [entry["path"], *entry["tests"], *entry.get("deselect", [])]]
+    missing = [path for path in named if not (REPO / path.partition("::")[0]).exists()]
     if missing:
         parser.error(f"{MODULES_FILE.relative_to(REPO)} names files that do not exist: {', '.join(missing)}")
     equivalents = _equivalents()
 
     previous_file = RESULTS / "mutation.json"
     previous = json.loads(previous_file.read_text()).get("modules", {}) if previous_file.exists() else {}
-    figures = {path: previous[path] for path in table if path in previous and args.modules}
+    figures = {path: previous[path] for path in table if path in previous
+               and (args.modules or args.rescore)}
     failures: list[str] = []
     for path in args.modules or list(table):
         print(f"== {path}", flush=True)
-        result, stale = score(path, table[path], args.max_children, equivalents)
-        figures[path] = result.figures()
+        if not args.rescore:
+            figures[path] = score(path, table[path], args.max_children).figures()
+        elif path not in figures:
+            print("   not scored yet")
+            continue
         line = figures[path]
+        stale = apply_equivalents(path, line, equivalents)
         print(f"   {line['killed']}/{line['non_equivalent']} killed = {line['score_pct']}% "
               f"({line['mutants']} mutants, {line['equivalent']} equivalent, {line['seconds']} s)")
         for survivor in line["survivors"]:

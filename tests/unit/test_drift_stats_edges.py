@@ -35,15 +35,30 @@ def test_chisquare_scales_the_reference_to_the_current_total() -> None:
     assert drift.chisquare_test([100, 200, 300], [10, 20, 30]) == (0.0, 1.0)
 
 
+# Warnings are errors here: the statistic must not pass through 0/0 or x/0 on the way.
+@pytest.mark.filterwarnings("error")
 def test_chisquare_category_new_in_current_is_infinite_drift() -> None:
     # The reference never saw the middle category: expected 0, observed 1.
     assert drift.chisquare_test([10, 0, 10], [10, 1, 10]) == (np.inf, 0.0)
 
 
+@pytest.mark.filterwarnings("error")
 def test_chisquare_category_empty_on_both_sides_adds_nothing() -> None:
     statistic, p_value = drift.chisquare_test([10, 0, 10], [12, 0, 8])
     assert statistic == pytest.approx(0.8, abs=1e-12)  # no NaN from 0/0
     assert p_value == pytest.approx(stats.chi2.sf(0.8, 2), abs=1e-12)
+
+
+def test_chisquare_counts_a_category_expected_less_than_once() -> None:
+    # Expected counts 0.5 and 9.5: a category rare in the reference still counts when missed.
+    statistic, _ = drift.chisquare_test([1, 19], [0, 10])
+    assert statistic == pytest.approx(0.5 + 0.25 / 9.5, abs=1e-12)
+
+
+def test_z_test_of_a_column_with_one_value_on_both_sides_is_no_drift() -> None:
+    # A constant column has one category, so one count a side (the default test is z).
+    assert drift.default_test(100, numeric=False, distinct=1) == "z"
+    assert drift.z_test([10], [7]) == (0.0, 1.0)
 
 
 def test_z_test_sign_follows_the_reference_minus_current_share() -> None:
@@ -89,6 +104,13 @@ def test_hellinger_of_a_sample_with_itself_is_zero_not_nan() -> None:
 
 def test_hellinger_of_disjoint_samples_is_one() -> None:
     assert drift.hellinger([5, 0], [0, 7]) == pytest.approx(1.0)
+
+
+@pytest.mark.filterwarnings("error")
+def test_jensen_shannon_of_proportional_counts_is_zero_not_nan() -> None:
+    # Equal shares whose divergence rounds a hair below zero: its square root would be NaN.
+    reference = np.array([61.0, 97.0, 73.0, 63.0, 54.0])
+    assert drift.jensen_shannon(reference, reference * 1.0000001) == 0.0
 
 
 def test_bonferroni_caps_at_one() -> None:
