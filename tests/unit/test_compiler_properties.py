@@ -33,7 +33,8 @@ from assay.compiler.resolve import MAX_INSTANCES
 from assay.compiler.spec import MAX_DEPTH, MAX_INTERPOLATION_DEPTH, MAX_VALUES
 from assay.config.compose import compose, origin_of
 from assay.config.project import locate_project
-from assay.config.validate import ConfigOrigin
+from assay.config.schema import register_schemas
+from assay.config.validate import ConfigOrigin, validate_config
 from assay.errors import AssayError, UserError
 from assay.steps import default_catalog
 
@@ -404,6 +405,75 @@ def test_a_hostile_yaml_text_gives_a_plan_or_a_user_error(world: World, text: st
     outcome(world, text)
 
 
+# --- override lists -----------------------------------------------------------------
+
+KEYS = ["model.C", "split.test_size", "split.seed", "data", "model", "features", "executor",
+        "executor.kind", "pipeline", "evaluate.cv_folds", "registry.name", "card.owners",
+        "report.resamples", "sweep.direction", "monitor", "data.path", "model._target_",
+        "registry.promote.metric", "security.allow_targets", "store.root", "nope", "model.C.x"]
+KEY_PART = st.one_of(st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True), st.text(min_size=1, max_size=6))
+OVERRIDE_KEYS = st.one_of(
+    st.sampled_from(KEYS),
+    st.integers(1, 120).flatmap(lambda n: st.lists(KEY_PART, min_size=n, max_size=n).map(".".join)),
+    st.text(max_size=10),
+)
+BRACKETS = [("[", "]"), ("{a:", "}"), ("${", "}"), ("(", ")")]
+OVERRIDE_VALUES = st.one_of(
+    st.integers().map(str),
+    st.floats().map(repr),
+    st.text(max_size=20),
+    st.tuples(st.integers(1, 120), st.sampled_from(BRACKETS), st.sampled_from(["1", "x", "split.seed", ""]))
+    .map(lambda t: t[1][0] * t[0] + t[2] + t[1][1] * t[0]),
+    st.sampled_from([
+        "nan", "inf", "null", "true", "", "'", '"', "'a", "\\", "a b", "1e400", "9" * 5000,
+        "${split.seed}", "${nope}", "${oc.env:HOME}", "${oc.env:ASSAY_NOT_SET}", "${now:%Y}",
+        "${hydra:job.name}", "${model}", "${item}", "${oc.decode:'[1'}", "'${split.seed}'",
+        '"${"', "[1,2", "{a:1", "choice(1,2)", "range(1,3)", "interval(0,1)", "glob(*)",
+        "int(1.5)", "float(x)", "json_str([1])", "\u00e4\u202e",
+    ]),
+    st.sampled_from(["logistic", "ridge", "csv", "wine", "diabetes", "threads", "nope", "../config"]),
+)
+
+
+@st.composite
+def override_lists(draw: st.DrawFn) -> list[str]:
+    """Command-line overrides: values, ``+key=``, ``++key=``, ``~key``, groups, odd shapes."""
+    def one() -> str:
+        form = draw(st.sampled_from(["set", "set", "delete", "text"]))
+        if form == "delete":
+            return f"~{draw(OVERRIDE_KEYS)}"
+        if form == "text":
+            return draw(st.text(max_size=30))
+        prefix = draw(st.sampled_from(["", "", "+", "++", "~"]))
+        return f"{prefix}{draw(OVERRIDE_KEYS)}={draw(OVERRIDE_VALUES)}"
+
+    return [one() for _ in range(draw(st.integers(0, 4)))]
+
+
+@given(override_lists())
+@settings(PROPERTIES, max_examples=30)
+@example(["~data=1"])  # a ValueError out of Hydra's defaults list
+@example(["~=0"])
+@example([".".join(["a"] * 100) + "=1"])  # OSError: file name too long
+@example(["+x=" + "{a:" * 100 + "1" + "}" * 100])  # RecursionError in Hydra's parser
+def test_an_override_list_gives_a_plan_or_a_user_error(world: World, overrides: list[str]) -> None:
+    project = locate_project(REPO)
+    register_schemas()
+    try:
+        cfg = compose(project, overrides)
+        origin = origin_of(cfg, project)
+        validate_config(cfg, origin)
+        spec = load_spec(project.pipeline_path(cfg.pipeline, origin.where("pipeline")))
+        plan = compile_plan(spec, cfg, world.catalog, hash_file=lambda _: "h", base_dir=REPO,
+                            origin=origin)
+    except AssayError as error:
+        assert isinstance(error, UserError), f"{type(error).__name__} is not a user error: {error}"
+        assert error.exit_code == 2
+        assert error.render().strip()
+        return
+    assert len(plan) > 0
+
+
 # --- the limits, stated as behaviour -----------------------------------------------
 
 def test_an_alias_bomb_is_refused_before_it_is_expanded(world: World) -> None:
@@ -472,6 +542,13 @@ def test_a_step_whose_parameters_fail_is_reported_once_not_in_each_consumer(worl
     assert isinstance(error, UserError)
     assert len(error.problems) == 1, error.render()
     assert "step 'train', key 'with.estimator': cannot resolve an interpolation" in error.render()
+
+
+def test_deleting_a_config_group_by_a_number_is_refused(world: World) -> None:
+    with pytest.raises(UserError) as error:
+        compose(locate_project(REPO), ["~data=1"])
+    assert "command line '~data=1', key 'data': '~data=1' deletes the config group 'data' by a " \
+           "value that is not an option name" in error.value.render()
 
 
 def test_a_file_that_is_not_utf8_is_refused(world: World) -> None:

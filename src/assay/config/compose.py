@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 CONFIG_NAME = "config"
 
+_GROUP_DELETION = re.compile(r"deletion value must be a string : Override\(.*?key_or_group='([^']*)'")
+"""Hydra's ValueError for ``~group=VALUE`` where VALUE is not text, such as ``~data=1``."""
+
 
 def compose(project: Project, overrides: Sequence[str]) -> DictConfig:
     """The composed config (with its ``hydra`` node) for ``overrides``.
@@ -39,6 +42,10 @@ def compose(project: Project, overrides: Sequence[str]) -> DictConfig:
         with initialize_config_dir(config_dir=str(project.config_dir), version_base="1.3"):
             return hydra_compose(CONFIG_NAME, overrides=list(overrides), return_hydra_config=True)
     except (HydraException, OmegaConfBaseException) as error:
+        raise config_error_from_hydra(error, project, overrides) from error
+    except ValueError as error:  # Hydra's defaults list refuses some overrides this way
+        if _GROUP_DELETION.search(str(error)) is None:
+            raise
         raise config_error_from_hydra(error, project, overrides) from error
 
 
@@ -156,6 +163,21 @@ def config_error_from_hydra(
     from hydra.errors import MissingConfigException, OverrideParseException
 
     config_dir = display_path(project.config_dir)
+    deletion = _GROUP_DELETION.search(str(error))
+    if deletion is not None:
+        group = deletion.group(1)
+        override = next((o for o in overrides if o[:1] == "~" and o[1:].split("=")[0] == group),
+                        f"~{group}")
+        return ConfigError(
+            Problem(
+                f"'{override}' deletes the config group '{group}' by a value that is not an "
+                "option name" if group else f"the override '{override}' names no key",
+                file=f"command line '{override}'",
+                key=group or None,
+                expected=f"~{group} or ~{group}=OPTION, an option name as text" if group
+                else "~key or ~key=value",
+            )
+        )
     yaml_error = _yaml_cause(error)
     if yaml_error is not None:
         return _malformed_yaml(yaml_error)
