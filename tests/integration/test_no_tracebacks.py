@@ -161,8 +161,8 @@ def test_a_full_disk_at_registration_is_a_message_and_the_run_is_not_succeeded(
                              "executor=threads"], cwd=project, env=env, capture_output=True,
                             text=True, timeout=240)
     stderr = assert_clean_error(result, code=1)
-    assert ("assay: error: cannot write the store's database: the disk holding it is full "
-            "(SQLite: database or disk is full)") in stderr
+    assert (f"assay: error: cannot write the store's database {project / '.assay' / 'assay.db'}: "
+            "the disk holding it is full (SQLite: database or disk is full)") in stderr
     assert "hint: free some space and run again: finished steps are cached" in stderr
     runs = json.loads(assay("runs", "list", "--json", cwd=project).stdout)
     assert [run["status"] for run in runs] == ["failed"]

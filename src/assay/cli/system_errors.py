@@ -129,9 +129,11 @@ def _database_path(error: BaseException) -> Path | None:
     found: Path | None = None
     while traceback is not None:
         owner = traceback.tb_frame.f_locals.get("self")
-        path = getattr(owner, "path", None)
-        if isinstance(path, Path) and path.suffix == ".db":
-            found = path
+        # The metadata store itself, or an object that holds it (the model registry).
+        for holder in (owner, getattr(owner, "metadata", None)):
+            path = getattr(holder, "path", None)
+            if isinstance(path, Path) and path.suffix == ".db":
+                found = path
         traceback = traceback.tb_next
     return found
 
