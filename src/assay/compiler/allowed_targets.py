@@ -80,7 +80,7 @@ class Verdict:
 
     allowed: bool
     reason: str = ""
-    denied: bool = False  # by the deny list: only the exact path can be allowed
+    denied: bool = False  # only listing the exact path in the settings can allow it
 
 
 class TargetPolicy:
@@ -132,7 +132,7 @@ class TargetPolicy:
             # runs nothing a config chose.
             definitions = _resolve_imported(path)
         if definitions is None:
-            return Verdict(False, f"what '{path}' names cannot be determined")
+            return Verdict(False, f"what '{path}' names cannot be determined", denied=True)
         for definition in definitions:
             if definition == path:
                 continue
