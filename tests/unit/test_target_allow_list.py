@@ -250,3 +250,20 @@ def test_targets_in_hydra_positional_args_are_checked(tmp_path: Path) -> None:
             "key 'with.source._args_.0._target_': _target_ 'subprocess.getoutput' is not "
             "allowed")):
         _compile([], spec, tmp_path)
+
+
+def test_a_scikit_learn_memory_cache_is_refused(tmp_path: Path) -> None:
+    spec = """
+        steps:
+          load:
+            uses: load_dataset
+            with:
+              source:
+                _target_: sklearn.pipeline.Pipeline
+                steps: []
+                memory: /tmp/crafted-joblib-cache
+    """
+    with pytest.raises(CompileError, match=re.escape(
+            "key 'with.source.memory': sklearn.pipeline.Pipeline may not be given a memory "
+            "cache")):
+        _compile([], spec, tmp_path)

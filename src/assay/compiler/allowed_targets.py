@@ -384,6 +384,14 @@ def target_problems(params: Mapping[str, Any], locate: Locate, policy: TargetPol
             site = locate([*path, "_target_"])
             problems.append(_refusal(f"_target_ '{target}'", target, verdict, site.file,
                                      site.step, site.key))
+        elif target.split(".", 1)[0] == "sklearn" and config.get("memory") is not None:
+            # joblib's cache in that folder is unpickled: a crafted one runs its code
+            site = locate([*path, "memory"])
+            problems.append(Problem(
+                f"{target} may not be given a memory cache", file=site.file, step=site.step,
+                key=site.key, expected="memory left unset (null)", got=repr(config["memory"]),
+                hint="scikit-learn caches steps with joblib, which unpickles what it finds in "
+                     "that folder; assay already caches every step by fingerprint"))
     return problems
 
 
