@@ -120,6 +120,30 @@ def test_a_project_class_loads_only_when_the_project_allows_it() -> None:
         loads(data)
 
 
+def test_a_project_entry_must_name_what_its_module_defines() -> None:
+    from tests.unit import pickle_payloads
+
+    # pickle_payloads imports os and struct: its entries may not reach them.
+    reach_os = (b"\x80\x04" + pickle_payloads.stack_global("tests.unit.pickle_payloads", "os")
+                + b".")
+    reach_pack = (b"\x80\x04" + pickle_payloads.stack_global("tests.unit.pickle_payloads",
+                                                               "struct") + b".")
+    allowance = Allowance.parse(["tests.unit.pickle_payloads:os",
+                                 "tests.unit.pickle_payloads:struct",
+                                 "tests.unit.pickle_payloads:Payload"])
+    for data in (reach_os, reach_pack):
+        with pytest.raises(UnsafeArtifactError, match=re.escape("it is not a class or function")):
+            loads(data, allowance)
+    reexport = (b"\x80\x04" + pickle_payloads.stack_global("tests.unit.pickle_payloads",
+                                                             "dataclass") + b".")
+    with pytest.raises(UnsafeArtifactError, match=re.escape(
+            "it names tests.unit.pickle_payloads:dataclass, which assay does not load from a "
+            "stored artifact (it is not defined there but imported from dataclasses)")):
+        loads(reexport, Allowance.parse(["tests.unit.pickle_payloads:dataclass"]))
+    payload = pickle_payloads.Payload("x", b"", "y")
+    assert loads(dumps(payload), allowance) == payload
+
+
 def test_a_class_the_config_names_as_a_target_is_trusted_under_its_own_name() -> None:
     from sklearn.svm import SVC
 

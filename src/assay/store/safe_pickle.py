@@ -317,6 +317,12 @@ class _RestrictedUnpickler(pickle.Unpickler):
         found = _resolve(module, name)
         if found is None:
             raise self.refuse(f"{module}:{name}", "it does not name a class or function there")
+        defined = (getattr(found, "__module__", None), getattr(found, "__qualname__", None))
+        if pair not in ALLOWED and defined != pair:
+            # A project's entry must name what its module defines, not what it imported:
+            # "mymodels:system" after ``from os import system`` is os.system.
+            raise self.refuse(f"{module}:{name}", "it is not defined there but imported from "
+                              f"{defined[0]}" if defined[0] else "it is not a class or function")
         if pair == ("copyreg", "_reconstructor"):
             return self._reconstructor
         self._watch(f"{module}:{name}", found)
