@@ -53,6 +53,7 @@ def assert_store_whole(project: Path) -> None:
 @settings(max_examples=25, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @example(["~data=1"])  # a ValueError out of Hydra's defaults list
+@example(["data=[1,2]"])  # a TypeError out of Hydra's defaults list
 @example([".".join(["a"] * 100) + "=1"])  # OSError: file name too long
 @example(["+x=" + "{a:" * 100 + "1" + "}" * 100])  # RecursionError in Hydra's parser
 @example(["model=ridge", "data=diabetes", "split.test_size=0.3", "+model.alpha=2"])

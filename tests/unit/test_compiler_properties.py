@@ -14,6 +14,7 @@ compile slower than the deadline (a hang).
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -452,8 +453,10 @@ def override_lists(draw: st.DrawFn) -> list[str]:
 
 @given(override_lists())
 @settings(PROPERTIES, max_examples=30)
-@example(["~data=1"])  # a ValueError out of Hydra's defaults list
-@example(["~=0"])
+@example(["~data=1"])  # ValueErrors and a TypeError out of Hydra's defaults list
+@example(["data=1"])
+@example(["data=[1,2]"])
+@example(["=0"])
 @example([".".join(["a"] * 100) + "=1"])  # OSError: file name too long
 @example(["+x=" + "{a:" * 100 + "1" + "}" * 100])  # RecursionError in Hydra's parser
 def test_an_override_list_gives_a_plan_or_a_user_error(world: World, overrides: list[str]) -> None:
@@ -544,11 +547,22 @@ def test_a_step_whose_parameters_fail_is_reported_once_not_in_each_consumer(worl
     assert "step 'train', key 'with.estimator': cannot resolve an interpolation" in error.render()
 
 
-def test_deleting_a_config_group_by_a_number_is_refused(world: World) -> None:
+@pytest.mark.parametrize(("override", "got"), [
+    ("data=1", "got: 1"), ("~data=1", "got: 1"), ("data=null", "got: None"),
+    ("data=[1,2]", "got: [1, 2]"), ("hydra/launcher=1.5", "got: 1.5"),
+])
+def test_a_config_group_given_no_option_name_is_refused(override: str, got: str) -> None:
     with pytest.raises(UserError) as error:
-        compose(locate_project(REPO), ["~data=1"])
-    assert "command line '~data=1', key 'data': '~data=1' deletes the config group 'data' by a " \
-           "value that is not an option name" in error.value.render()
+        compose(locate_project(REPO), [override])
+    group = override.split("=")[0].lstrip("~")
+    assert f"command line '{override}', key '{group}': '{group}' is a config group: its value " \
+           "names an option" in error.value.render()
+    assert got in error.value.render()
+
+
+def test_an_override_without_a_key_is_refused() -> None:
+    with pytest.raises(UserError, match=re.escape("command line '=0': the override names no key")):
+        compose(locate_project(REPO), ["=0"])
 
 
 def test_a_file_that_is_not_utf8_is_refused(world: World) -> None:

@@ -22,8 +22,6 @@ if TYPE_CHECKING:
 
 CONFIG_NAME = "config"
 
-_GROUP_DELETION = re.compile(r"deletion value must be a string : Override\(.*?key_or_group='([^']*)'")
-"""Hydra's ValueError for ``~group=VALUE`` where VALUE is not text, such as ``~data=1``."""
 
 
 def compose(project: Project, overrides: Sequence[str]) -> DictConfig:
@@ -38,14 +36,11 @@ def compose(project: Project, overrides: Sequence[str]) -> DictConfig:
     from omegaconf.errors import OmegaConfBaseException
 
     check_overrides(overrides)
+    check_group_overrides(project, overrides)
     try:
         with initialize_config_dir(config_dir=str(project.config_dir), version_base="1.3"):
             return hydra_compose(CONFIG_NAME, overrides=list(overrides), return_hydra_config=True)
     except (HydraException, OmegaConfBaseException) as error:
-        raise config_error_from_hydra(error, project, overrides) from error
-    except ValueError as error:  # Hydra's defaults list refuses some overrides this way
-        if _GROUP_DELETION.search(str(error)) is None:
-            raise
         raise config_error_from_hydra(error, project, overrides) from error
 
 
@@ -113,6 +108,72 @@ def check_overrides(overrides: Sequence[str]) -> None:
         raise ConfigError(problems)
 
 
+def check_group_overrides(project: Project, overrides: Sequence[str]) -> None:
+    """Refuses overrides that give a config group something other than option names.
+
+    Hydra's defaults list raises a ValueError or a TypeError, not one of its own errors,
+    for ``data=1``, ``~data=1``, ``data=null``, ``data=[1, 2]`` or ``=0``.
+
+    Raises:
+        ConfigError: naming each such override and the group's options.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+    problems = []
+    for text in overrides:
+        try:
+            override = parser.parse_override(text)
+        except HydraException:
+            continue  # malformed: Hydra reports it with its own message
+        group = override.key_or_group
+        if override.is_sweep_override() or not _is_group(project, group):
+            continue
+        value = override.value()
+        if group and _names_options(value, override.is_delete()):
+            continue
+        options = _options(project, group) if group else []
+        problems.append(Problem(
+            f"'{group}' is a config group: its value names an option" if group
+            else "the override names no key",
+            file=f"command line '{text}'",
+            key=group or None,
+            expected=one_of(options) if options else "an option name" if group
+            else "key=value, group=option, +key=value or ~key",
+            got=repr(value) if group else None,
+            hint=f"quote an option name that reads as a number: {group}='{value}'"
+            if group and isinstance(value, int | float) and not isinstance(value, bool) else None,
+        ))
+    if problems:
+        raise ConfigError(problems)
+
+
+def _is_group(project: Project, key: str) -> bool:
+    """Whether ``key`` names a config group (Hydra's own groups, under hydra/, included)."""
+    if not key or "/" in key:
+        return True
+    try:
+        return (project.config_dir / key).is_dir()
+    except OSError:  # a name too long for the file system is no group
+        return False
+
+
+def _names_options(value: Any, delete: bool) -> bool:
+    """Whether ``value`` is what Hydra takes for a group: option names (or none, to delete)."""
+    if value is None:
+        return delete
+    return isinstance(value, str) or (
+        isinstance(value, list) and all(isinstance(name, str) for name in value))
+
+
+def _options(project: Project, group: str) -> list[str]:
+    try:
+        return sorted(p.stem for p in (project.config_dir / group).glob("*.yaml"))
+    except OSError:
+        return []
+
+
 def nesting_depth(text: str) -> int:
     """The deepest nesting of brackets in ``text`` (quoted text too: it may interpolate)."""
     depth = deepest = 0
@@ -163,21 +224,6 @@ def config_error_from_hydra(
     from hydra.errors import MissingConfigException, OverrideParseException
 
     config_dir = display_path(project.config_dir)
-    deletion = _GROUP_DELETION.search(str(error))
-    if deletion is not None:
-        group = deletion.group(1)
-        override = next((o for o in overrides if o[:1] == "~" and o[1:].split("=")[0] == group),
-                        f"~{group}")
-        return ConfigError(
-            Problem(
-                f"'{override}' deletes the config group '{group}' by a value that is not an "
-                "option name" if group else f"the override '{override}' names no key",
-                file=f"command line '{override}'",
-                key=group or None,
-                expected=f"~{group} or ~{group}=OPTION, an option name as text" if group
-                else "~key or ~key=value",
-            )
-        )
     yaml_error = _yaml_cause(error)
     if yaml_error is not None:
         return _malformed_yaml(yaml_error)
