@@ -126,6 +126,21 @@ def test_the_payloads_are_live_without_the_loader(tmp_path: Path) -> None:
     assert dead == [] and len(cases) >= 11
 
 
+def test_a_registered_extension_code_is_checked_like_any_global() -> None:
+    # copyreg's registry is process-wide, so the code is registered in a child process;
+    # EXT1 200 then stands for os.system, which the loader must refuse to look up.
+    script = ("import copyreg\n"
+              "from assay.store.safe_pickle import UnsafeArtifactError, loads\n"
+              "copyreg.add_extension('os', 'system', 200)\n"
+              "try:\n"
+              "    loads(b'\\x80\\x04\\x82\\xc8.')\n"
+              "except UnsafeArtifactError as error:\n"
+              "    print(error)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.startswith("refusing to load the pickle: it names os:system"), done
+
+
 # ------------------------------------------------------------------ a real store
 
 
