@@ -72,6 +72,8 @@ DENIED: tuple[str, ...] = (
 """Refused even under an allowed prefix; a trailing ``*`` matches the start of the last part."""
 
 SETTING = "security.allow_targets"
+_DEFAULT_PARTS = tuple(tuple(p.split(".")) for p in DEFAULT_ALLOWED)
+_DENIED_PARTS = tuple((tuple(p.split(".")), p) for p in DENIED)
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,10 @@ class TargetPolicy:
     def __init__(self, project_root: Path, extra: Sequence[str] = ()) -> None:
         self.project_root = project_root.resolve()
         self.extra = tuple(extra)
-        self._allow = tuple((_parts(p), p) for p in (*DEFAULT_ALLOWED, *self.extra))
+        self._extra = tuple(_parts(p) for p in self.extra)
         # the most specific rule wins; on a tie the deny list beats the defaults, and a
         # prefix the user set beats the deny list
-        self._deny = tuple((_parts(p), p) for p in DENIED)
+        self._allow = (*_DEFAULT_PARTS, *self._extra)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, TargetPolicy) and self._key == other._key
@@ -118,7 +120,7 @@ class TargetPolicy:
         parts = path.split(".")
         if not all(p.isascii() and p.isidentifier() for p in parts):
             return Verdict(False, f"'{path}' is not a dotted import path")
-        if tuple(parts) in {_parts(p) for p in self.extra}:
+        if tuple(parts) in self._extra:
             return Verdict(True)  # named exactly in the settings: the user's own choice
         written = self._rule(parts)
         if not written.allowed:
@@ -143,9 +145,9 @@ class TargetPolicy:
         return written
 
     def _rule(self, parts: list[str]) -> Verdict:
-        allow = max((len(p) for p, _ in self._allow if _matches(p, parts)), default=0)
-        chosen = max((len(p) for p in map(_parts, self.extra) if _matches(p, parts)), default=0)
-        denied = [(len(p), text) for p, text in self._deny if _matches(p, parts)]
+        allow = max((len(p) for p in self._allow if _matches(p, parts)), default=0)
+        chosen = max((len(p) for p in self._extra if _matches(p, parts)), default=0)
+        denied = [(len(p), text) for p, text in _DENIED_PARTS if _matches(p, parts)]
         deny, rule = max(denied, default=(0, ""))
         if deny and deny >= allow and deny > chosen:
             return Verdict(False, f"'{rule}' is on assay's deny list (it can run code from "

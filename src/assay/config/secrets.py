@@ -121,12 +121,31 @@ class Redactor:
 
 def redactor_for(cfg: Any) -> Redactor:
     """The redactor of a composed config (its unresolved form shows ``${oc.env:...}``)."""
-    raw = _plain(cfg, resolve=False)
-    resolved = _plain(cfg, resolve=True)
+    candidates: list[str] = []
+    _collect(_plain(cfg, resolve=False), "", False, candidates)
     paths: set[str] = set()
     values: set[str] = set()
-    _collect(raw, resolved, "", False, paths, values)
+    for path in candidates:  # resolved one by one: resolving the whole config cost more
+        value = _selected(cfg, path)
+        if _is_value(value):
+            paths.add(path)
+            values.add(str(value))
     return Redactor(frozenset(paths), frozenset(values))
+
+
+def _selected(cfg: Any, path: str) -> Any:
+    from omegaconf import DictConfig, ListConfig, OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    if not isinstance(cfg, DictConfig | ListConfig):
+        node: Any = cfg
+        for part in path.split("."):
+            node = node[int(part)] if isinstance(node, list) else node.get(part)
+        return node
+    try:
+        return OmegaConf.select(cfg, path, throw_on_missing=False)
+    except OmegaConfBaseException:
+        return None  # an interpolation that does not resolve holds no value to hide
 
 
 def _plain(cfg: Any, resolve: bool) -> Any:
@@ -181,24 +200,20 @@ def _resolved_where_possible(node: Any) -> Any:
     return node
 
 
-def _collect(raw: Any, resolved: Any, path: str, secret: bool, paths: set[str],
-             values: set[str]) -> None:
+def _collect(raw: Any, path: str, secret: bool, found: list[str]) -> None:
+    """Paths of the leaves that are secrets: under a credential key, or read from the
+    environment."""
     if isinstance(raw, Mapping):
         for key, child in raw.items():
             child_path = f"{path}.{key}" if path else str(key)
-            resolved_child = resolved.get(key) if isinstance(resolved, Mapping) else None
-            _collect(child, resolved_child, child_path, secret or is_secret_key(key), paths,
-                     values)
+            _collect(child, child_path, secret or is_secret_key(key), found)
         return
     if isinstance(raw, list):
         for index, child in enumerate(raw):
-            resolved_child = (resolved[index] if isinstance(resolved, list)
-                              and index < len(resolved) else None)
-            _collect(child, resolved_child, f"{path}.{index}", secret, paths, values)
+            _collect(child, f"{path}.{index}", secret, found)
         return
-    if (secret or (isinstance(raw, str) and _ENV in raw)) and _is_value(resolved):
-        paths.add(path)
-        values.add(str(resolved))
+    if secret or (isinstance(raw, str) and _ENV in raw):
+        found.append(path)
 
 
 def restore_secrets(stored: Any, current: Any) -> Any:
