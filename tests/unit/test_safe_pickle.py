@@ -213,3 +213,29 @@ def test_a_truncated_pickle_is_an_unpickling_error_naming_the_source() -> None:
     data = dumps(np.arange(3))
     with pytest.raises(pickle.UnpicklingError, match=re.escape("cannot unpickle model.pkl")):
         loads(data[:-5], source="model.pkl")
+
+
+class _Reduced:
+    """Pickles as ``function(*args)`` with BUILD ``state``."""
+
+    def __init__(self, function: object, args: tuple[object, ...], state: object = None) -> None:
+        self.function, self.args, self.state = function, args, state
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (self.function, self.args) if self.state is None else (
+            self.function, self.args, self.state)
+
+
+@pytest.mark.parametrize(("reduced", "message"), [
+    # Raw bytes read as object pointers would be memory corruption: NumPy refuses them.
+    (_Reduced(np._core.multiarray._reconstruct, (np.ndarray, (0,), b"b"),
+              (1, (2,), np.dtype("O"), False, b"\x41" * 16)), "object pickle not returning list"),
+    (_Reduced(np._core.multiarray.scalar, (np.dtype("O"), b"\x41" * 8)),
+     "Cannot unpickle a scalar with object dtype"),
+    # A buffer shorter than the shape it claims.
+    (_Reduced(np._core.numeric._frombuffer, (b"\x00" * 8, np.dtype("f8"), (1000,), "C")),
+     "cannot reshape array of size 1 into shape (1000,)"),
+])
+def test_allowed_helpers_fed_lies_fail_cleanly(reduced: _Reduced, message: str) -> None:
+    with pytest.raises(pickle.UnpicklingError, match=re.escape(message)):
+        loads(pickle.dumps(reduced, protocol=4))
