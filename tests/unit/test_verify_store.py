@@ -176,3 +176,35 @@ def test_a_verification_is_ok_only_without_findings() -> None:
         "store": "/s", "ok": False, "checked": {"runs": 1},
         "problems": [{"kind": "run", "subject": "r1", "path": "/db", "problem": "stuck",
                       "hint": "", "repaired": ""}]}
+
+
+def test_a_damaged_entry_after_a_sound_one_is_still_found(store: Store) -> None:
+    _write(store)  # ab…: sound, checked first
+    damaged = _write(store, MODEL_FP, "model")  # cd…: checked after it
+    damaged.write_bytes(b"")
+    result = verify_store(store)
+    assert [f.subject for f in result.findings] == [MODEL_FP[:12]]
+
+
+def test_repair_logs_why_it_moved_an_entry(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    _write(store).write_bytes(b"")
+    with caplog.at_level("WARNING"):
+        verify_store(store, repair=True)
+    assert f"artifact {FP[:12]} is corrupt (metrics.json is 0 bytes, manifest.json records" in caplog.text
+
+
+def test_a_model_altered_in_place_is_damaged_by_its_checksum(store: Store) -> None:
+    path = _write(store, MODEL_FP, "model")
+    version = _register(store)
+    path.write_text(path.read_text().replace("0.5", "0.7"))  # same size: only a checksum sees it
+    assert model_problem(store, version) == (
+        f"its model artifact {MODEL_FP[:12]} is damaged: model.json does not match its recorded sha256",
+        str(store.artifacts.entry_dir(MODEL_FP)))
+
+
+def test_a_live_run_recorded_before_a_stuck_one_does_not_hide_it(store: Store) -> None:
+    store.metadata.start_run("live", "train", "assay run", [], "", None, 1, started=1.0)
+    _run_without_pid(store)  # started now: listed after the live one
+    result = verify_store(store)
+    assert [f.subject for f in result.findings] == ["old"]
+    assert result.checked["runs"] == 2
