@@ -457,6 +457,7 @@ def override_lists(draw: st.DrawFn) -> list[str]:
 @example(["data=1"])
 @example(["data=[1,2]"])
 @example(["=0"])
+@example(["+model.C=" + "9" * 5000])  # a ValueError out of Hydra's override parser
 @example([".".join(["a"] * 100) + "=1"])  # OSError: file name too long
 @example(["+x=" + "{a:" * 100 + "1" + "}" * 100])  # RecursionError in Hydra's parser
 def test_an_override_list_gives_a_plan_or_a_user_error(world: World, overrides: list[str]) -> None:
@@ -558,6 +559,13 @@ def test_a_config_group_given_no_option_name_is_refused(override: str, got: str)
     assert f"command line '{override}', key '{group}': '{group}' is a config group: its value " \
            "names an option" in error.value.render()
     assert got in error.value.render()
+
+
+def test_a_number_past_the_digit_limit_in_an_override_is_refused() -> None:
+    with pytest.raises(UserError) as error:
+        compose(locate_project(REPO), ["+model.C=" + "9" * 5000])
+    assert "key 'model.C': a value cannot be read: Exceeds the limit (4300 digits)" in (
+        error.value.render())
 
 
 def test_an_override_without_a_key_is_refused() -> None:

@@ -36,7 +36,7 @@ def compose(project: Project, overrides: Sequence[str]) -> DictConfig:
     from omegaconf.errors import OmegaConfBaseException
 
     check_overrides(overrides)
-    check_group_overrides(project, overrides)
+    check_override_values(project, overrides)
     try:
         with initialize_config_dir(config_dir=str(project.config_dir), version_base="1.3"):
             return hydra_compose(CONFIG_NAME, overrides=list(overrides), return_hydra_config=True)
@@ -108,14 +108,15 @@ def check_overrides(overrides: Sequence[str]) -> None:
         raise ConfigError(problems)
 
 
-def check_group_overrides(project: Project, overrides: Sequence[str]) -> None:
-    """Refuses overrides that give a config group something other than option names.
+def check_override_values(project: Project, overrides: Sequence[str]) -> None:
+    """Refuses overrides Hydra parses but then fails on with a ValueError or a TypeError.
 
-    Hydra's defaults list raises a ValueError or a TypeError, not one of its own errors,
-    for ``data=1``, ``~data=1``, ``data=null``, ``data=[1, 2]`` or ``=0``.
+    Those are a number past Python's 4300-digit limit, and a config group given something
+    other than option names (``data=1``, ``~data=1``, ``data=null``, ``data=[1, 2]``) or
+    an override with no key (``=0``).
 
     Raises:
-        ConfigError: naming each such override and the group's options.
+        ConfigError: naming each such override (and a group's options).
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
@@ -127,6 +128,12 @@ def check_group_overrides(project: Project, overrides: Sequence[str]) -> None:
             override = parser.parse_override(text)
         except HydraException:
             continue  # malformed: Hydra reports it with its own message
+        except ValueError as error:  # int() of a number past Python's digit limit
+            problems.append(Problem(
+                f"a value cannot be read: {error}", file=f"command line '{_shortened(text)}'",
+                key=_shortened(text.split("=", 1)[0].lstrip("+~")),
+                expected="numbers of at most 4300 digits", hint="quote the value to keep it as text"))
+            continue
         group = override.key_or_group
         if override.is_sweep_override() or not _is_group(project, group):
             continue
