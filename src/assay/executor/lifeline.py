@@ -58,7 +58,10 @@ def _exit_when_gone(client: int) -> None:
         handle = None
     if os.getppid() == client:  # the handle, when there is one, is the client's
         if handle is not None:
-            select.select([handle], [], [])
+            watcher = select.poll()
+            watcher.register(handle, select.POLLIN)
+            while not watcher.poll():  # readable once the client has ended
+                pass
         else:
             while os.getppid() == client:  # reparented once the client is gone
                 time.sleep(0.25)
