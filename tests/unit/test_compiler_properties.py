@@ -573,6 +573,22 @@ def test_an_override_without_a_key_is_refused() -> None:
         compose(locate_project(REPO), ["=0"])
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("steps:\n  a: {uses: sample_constant}\nsteps:\n  b: {uses: sample_constant}\n",
+     "spec.yaml:3, key 'steps': key 'steps' is given twice"),
+    ("steps:\n  a: {uses: sample_constant, uses: sample_sum}\n",
+     "spec.yaml:2, step 'a', key 'uses': key 'uses' is given twice"),
+    ("steps:\n  a:\n    uses: sample_constant\n    with:\n      value: 1\n      value: x\n",
+     "spec.yaml:6, step 'a', key 'with.value': key 'with.value' is given twice"),
+])
+def test_a_key_given_twice_is_refused_not_silently_dropped(world: World, text: str,
+                                                            expected: str) -> None:
+    error = outcome(world, text)
+    assert isinstance(error, UserError)
+    assert expected in error.render()
+    assert "YAML keeps only the last one" in error.render()
+
+
 def test_a_file_that_is_not_utf8_is_refused(world: World) -> None:
     error = outcome(world, b"steps: \xff\n")
     assert isinstance(error, UserError)

@@ -378,7 +378,9 @@ class _SpecReader:
         """Records the line of every step and step key, and reports duplicate names."""
         if not isinstance(root, yaml.MappingNode):
             return
+        seen: set[str] = set()
         for key_node, value_node in root.value:
+            self._once(seen, key_node, None, str(key_node.value))
             self.lines[("", str(key_node.value))] = key_node.start_mark.line + 1
             if key_node.value == "steps" and isinstance(value_node, yaml.MappingNode):
                 self._index_steps(value_node)
@@ -400,12 +402,30 @@ class _SpecReader:
             seen.add(step)
             self.lines[(step, "")] = line
             if isinstance(value_node, yaml.MappingNode):
+                keys: set[str] = set()
                 for sub_key, sub_value in value_node.value:
+                    self._once(keys, sub_key, step, str(sub_key.value))
                     self.lines[(step, str(sub_key.value))] = sub_key.start_mark.line + 1
                     if isinstance(sub_value, yaml.MappingNode):
+                        leaves: set[str] = set()
                         for leaf, _ in sub_value.value:
                             name = f"{sub_key.value}.{leaf.value}"
+                            self._once(leaves, leaf, step, name)
                             self.lines[(step, name)] = leaf.start_mark.line + 1
+
+    def _once(self, seen: set[str], node: yaml.Node, step: str | None, key: str) -> None:
+        """Reports ``key`` when its mapping gave it before: YAML would keep the last silently."""
+        if key in seen and key != "<<":  # "<<" merges, and may be given more than once
+            self.problems.append(
+                Problem(
+                    f"key '{key}' is given twice",
+                    file=f"{self.file}:{node.start_mark.line + 1}",
+                    step=step,
+                    key=key,
+                    hint="YAML keeps only the last one; remove or merge the others",
+                )
+            )
+        seen.add(key)
 
 
 def _importable(reference: str) -> bool:
