@@ -2,9 +2,11 @@
 
 ``assay run`` hands its arguments to Hydra, so every Hydra flag and override works as
 in any Hydra app. Only this package maps errors to exit codes: 0 success, 1 a step
-failed (or a reproduction differs), 2 invalid config, pipeline, data or reference (a
-message, no traceback; ``--verbose`` or ``HYDRA_FULL_ERROR=1`` shows it), 3 a promotion
-gate refused with ``registry.require_promotion=true``, 130 interrupted.
+failed (or a reproduction differs, or the machine refused: a full disk, a read-only
+store), 2 invalid config, pipeline, data or reference, or a path on the command line
+that cannot be used (a message, no traceback; ``--verbose`` or ``HYDRA_FULL_ERROR=1``
+shows it), 3 a promotion gate refused with ``registry.require_promotion=true``, 130
+interrupted (Ctrl-C), 141 the reader of the output went away, 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -151,7 +153,7 @@ def _main_guarded() -> int:
     import os
     import signal
 
-    from assay.cli.errors import INTERRUPTED, TERMINATED, Terminated
+    from assay.cli.errors import BROKEN_PIPE, INTERRUPTED, TERMINATED, Terminated
 
     def terminate(signum: int, frame: object) -> None:
         raise Terminated()
@@ -170,10 +172,6 @@ def _main_guarded() -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return BROKEN_PIPE
-
-
-BROKEN_PIPE = 141
-"""The exit status when the reader of the output went away (128 + SIGPIPE, as ``yes | head``)."""
 
 
 def _exit_at_once_if_signalled() -> None:

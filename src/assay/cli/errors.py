@@ -22,6 +22,9 @@ INTERRUPTED = 130
 TERMINATED = 143
 """The exit status after SIGTERM (128 + SIGTERM)."""
 
+BROKEN_PIPE = 141
+"""The exit status when the reader of the output went away (128 + SIGPIPE, as ``yes | head``)."""
+
 
 @dataclass
 class Outcome:
