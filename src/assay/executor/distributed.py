@@ -180,23 +180,29 @@ class DistributedExecutor(Executor):
                 pure=False,
                 retries=0,
             )
-        node_of = {future.key: node for node, future in futures.items()}
+        # Two nodes of one plan may share a fingerprint (and so a key and a future): each
+        # gets the outcome under its own name.
+        nodes_of: dict[str, list[str]] = {}
+        for node, future in futures.items():
+            nodes_of.setdefault(future.key, []).append(node)
         waiting = {node: set(graph.depends.get(node, ())) for node in graph.order}
         for node, deps in waiting.items():
             if not deps:
                 callbacks.started(node)
         outcomes: dict[str, TaskOutcome] = {}
-        completed = as_completed(list(futures.values()), with_results=True, raise_errors=False)
+        unique = list({future.key: future for future in futures.values()}.values())
+        completed = as_completed(unique, with_results=True, raise_errors=False)
         for future, result in completed:
-            node = node_of[future.key]
-            outcome = result if isinstance(result, TaskOutcome) else crashed(graph.tasks[node], result)
-            outcomes[node] = outcome
-            callbacks.finished(outcome)
-            for other, deps in waiting.items():
-                if node in deps:
-                    deps.discard(node)
-                    if not deps and outcome.ok:
-                        callbacks.started(other)
+            for node in nodes_of[future.key]:
+                outcome = (dataclasses.replace(result, node=node) if isinstance(result, TaskOutcome)
+                           else crashed(graph.tasks[node], result))
+                outcomes[node] = outcome
+                callbacks.finished(outcome)
+                for other, deps in waiting.items():
+                    if node in deps:
+                        deps.discard(node)
+                        if not deps and outcome.ok:
+                            callbacks.started(other)
             if outcome.status == "failed" and self.on_error == "fail":
                 self.client.cancel([f for n, f in futures.items() if n not in outcomes])
                 break
