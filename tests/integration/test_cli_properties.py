@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from tests.helpers import assay
-from tests.unit.test_compiler_properties import override_lists
+from tests.unit.test_compiler_properties import alias_bomb, hostile_texts, mutated_specs, override_lists
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 120  # seconds; generous for shared machines, a hang is what it catches
@@ -70,4 +71,23 @@ def test_assay_plan_exits_0_or_2_without_a_traceback(project: Path, overrides: l
         assert result.stderr.startswith("assay: error: "), result.stderr
     else:
         assert result.stdout.strip(), "a plan is printed"
+    assert_store_whole(project)
+
+
+@given(st.one_of(mutated_specs(), hostile_texts()))
+@settings(max_examples=10, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@example(alias_bomb(9, 10, "with"))
+@example(b"steps: \xff\n")
+def test_assay_plan_of_a_hostile_spec_exits_0_or_2_without_a_traceback(
+        project: Path, text: str | bytes) -> None:
+    spec = project / "pipelines" / "hostile.yaml"
+    spec.write_bytes(text.encode() if isinstance(text, str) else text)
+    try:
+        result = assay("plan", "pipeline=hostile", cwd=project, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"assay plan did not end within {TIMEOUT} s for the spec:\n{text!r}")
+    output = result.stdout + result.stderr
+    assert result.returncode in (0, 2), (result.returncode, output)
+    assert "Traceback" not in output, output
     assert_store_whole(project)
