@@ -168,6 +168,27 @@ def test_a_full_disk_at_registration_is_a_message_and_the_run_is_not_succeeded(
     assert [run["status"] for run in runs] == ["failed"]
 
 
+FULL_DISK_FROM_REGISTRATION_ON = FULL_DISK_AT_REGISTRATION.replace(
+    "assay.registry.ModelRegistry.register = register\n",
+    "assay.registry.ModelRegistry.register = register\n"
+    "import assay.store.metadata\n"
+    "assay.store.metadata.MetadataStore.mark_run = lambda *args: register(None, None)\n",
+)
+
+
+def test_a_run_whose_failed_registration_cannot_be_recorded_is_never_succeeded(
+        project: Path) -> None:
+    # The disk stays full: recording that registration failed fails too. The run was
+    # recorded as running until registered, so the next command finds it interrupted.
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    result = subprocess.run([sys.executable, "-c", FULL_DISK_FROM_REGISTRATION_ON, "run",
+                             "executor=threads"], cwd=project, env=env, capture_output=True,
+                            text=True, timeout=240)
+    assert_clean_error(result, code=1)
+    runs = json.loads(assay("runs", "list", "--json", cwd=project).stdout)
+    assert [run["status"] for run in runs] == ["interrupted"]
+
+
 @pytest.mark.parametrize(("override", "shown"), [
     ("hydra.run.dir=/dev/null/x", "'/dev/null/x': Not a directory"),
     ("hydra.sweep.dir=/dev/null/y", "'/dev/null/y': Not a directory"),

@@ -17,7 +17,7 @@ from assay.compiler.plan import Plan
 from assay.config.secrets import Redactor, redact_overrides, redactor_for
 from assay.engine.gpus import check_gpus
 from assay.engine.prepare import PreparedRun
-from assay.engine.registration import Registration, register_run
+from assay.engine.registration import REGISTER_STEP, Registration, register_run
 from assay.errors import CorruptArtifactError, StepError, StepFailure, StoreError
 from assay.executor import (
     Callbacks,
@@ -275,8 +275,13 @@ def record_run(
     errors = [f.describe() for f in failures]
     if unreadable is not None:
         errors.append(f"the run's metrics could not be read: {unreadable}")
-    store.metadata.finish_run(run_id, status, records, metrics or None,
-                              "\n".join(errors) or None)
+    # A run with versions still to register stays "running" until they are registered: a
+    # registration that cannot even record its failure (a full disk) never leaves it
+    # "succeeded", and the next command marks it interrupted once its process is gone.
+    registering = status == "succeeded" and any(
+        n.step == REGISTER_STEP for n in plan if n.id in done)
+    store.metadata.finish_run(run_id, "running" if registering else status, records,
+                              metrics or None, "\n".join(errors) or None)
     store.metadata.record_history(
         plan.pipeline,
         [(n.id, n.fingerprint, n.components) for n in plan if n.id in done],

@@ -127,10 +127,11 @@ def register_run(prepared: PreparedRun, run_id: str, records: Sequence[TaskRecor
             registrations.append(_through_gate(registry, settings["promote"], version, created,
                                                run_id))
     except BaseException as error:
-        # The run was recorded as succeeded before registering: it did not, so say so.
+        # The run was recorded as running until its versions are registered: they were not.
         status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
         prepared.store.metadata.mark_run(run_id, status, f"registration failed: {error}")
         raise
+    prepared.store.metadata.settle_run(run_id, "succeeded")
     return registrations
 
 

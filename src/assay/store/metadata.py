@@ -400,6 +400,12 @@ class MetadataStore:
                 " error = CASE WHEN error IS NULL THEN ? ELSE error || char(10) || ? END"
                 " WHERE id = ?", (status, time.time(), error, error, run_id))
 
+    def settle_run(self, run_id: str, status: str) -> None:
+        """Gives a run still recorded as running its final ``status`` (once it registered)."""
+        with self.transaction() as tx:
+            tx.execute("UPDATE runs SET status = ? WHERE id = ? AND status = 'running'",
+                       (status, run_id))
+
     def running_runs(self) -> list[dict[str, Any]]:
         """The runs still recorded as running, oldest first."""
         rows = self.connection.execute(
