@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -106,7 +107,8 @@ def test_the_project_setting_admits_a_module_it_trusts(project: Path) -> None:
     assert allowed.returncode == 0, allowed.stderr
 
 
-def test_reproduce_of_a_tampered_record_is_refused(evil: Path) -> None:
+@pytest.mark.parametrize("command", ["reproduce", "restore"])
+def test_reproduce_or_restore_of_a_tampered_record_is_refused(evil: Path, command: str) -> None:
     ran = assay("run", *FAST, cwd=evil)
     assert ran.returncode == 0, ran.stderr
     ref = json.loads(assay("models", "list", "--json", cwd=evil).stdout)[0]["ref"]
@@ -118,7 +120,11 @@ def test_reproduce_of_a_tampered_record_is_refused(evil: Path) -> None:
         tampered = tampered.replace("allow_targets: []", "allow_targets: [pandas.read_pickle]")
         assert tampered != config and "allow_targets: [pandas.read_pickle]" in tampered
         db.execute("UPDATE model_versions SET config = ?", (tampered,))
-    result = assay("reproduce", ref, cwd=evil)
+    if command == "restore":  # a model to rebuild: its artifact is gone
+        shutil.rmtree(evil / ".assay" / "artifacts")
+        result = assay("models", "restore", ref, cwd=evil)
+    else:
+        result = assay("reproduce", ref, cwd=evil)
     stderr = assert_clean_error(result)
     assert "_target_ 'pandas.read_pickle' is not allowed" in stderr
     assert not (evil / "pwned.txt").exists()

@@ -82,14 +82,7 @@ class Reproduction:
 def reproduce(version: ModelVersion, project: Project, original: Store, fresh_root: Path,
               announce: Callable[[str], None] | None = None) -> Reproduction:
     """Runs ``version``'s recorded config in ``fresh_root`` and compares what it made."""
-    current = compose(project, [])
-    # credentials were recorded as ***: read them where the project keeps them now
-    cfg = OmegaConf.create(restore_secrets(yaml.safe_load(version.config), current))
-    assert isinstance(cfg, DictConfig)
-    cfg.store.root = str(fresh_root.absolute())
-    # A stored record never widens what may run: whoever can write the store could
-    # otherwise allow its own targets. The project's current security settings apply.
-    cfg.security = section(current, "security")
+    cfg = recorded_config(version, project, fresh_root.absolute())
     prepared = prepare(cfg, project)
     report = execute(prepared, overrides=version.overrides, announce=announce)
     result = Reproduction(version.ref, str(fresh_root), report.run_id)
@@ -99,6 +92,21 @@ def reproduce(version: ModelVersion, project: Project, original: Store, fresh_ro
     result.notes.extend(notes)
     result.compared = {"steps": len(version.fingerprints), "metrics": len(version.metrics)}
     return result
+
+
+def recorded_config(version: ModelVersion, project: Project, store_root: Path) -> DictConfig:
+    """``version``'s recorded config, to run again with its store at ``store_root``.
+
+    Credentials were recorded as ``***``: they are read where the project keeps them now.
+    A stored record never widens what may run (whoever can write the store could otherwise
+    allow its own targets and pickles): the project's current security settings apply.
+    """
+    current = compose(project, [])
+    cfg = OmegaConf.create(restore_secrets(yaml.safe_load(version.config), current))
+    assert isinstance(cfg, DictConfig)
+    cfg.store.root = str(store_root)
+    cfg.security = section(current, "security")
+    return cfg
 
 
 def _steps(version: ModelVersion, prepared: PreparedRun, original: Store) -> list[Difference]:

@@ -14,13 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-from omegaconf import DictConfig, OmegaConf
-
 from assay.compiler.plan import Plan
 from assay.config.project import Project
-from assay.engine.execute import executor_settings, new_run_id, record_run, run_tasks
+from assay.engine.execute import (
+    allowed_pickles,
+    executor_settings,
+    new_run_id,
+    record_run,
+    run_tasks,
+)
 from assay.engine.prepare import PreparedRun, prepare
+from assay.engine.reproduce import recorded_config
 from assay.engine.verify import model_problem
 from assay.errors import AssayError, StepError
 from assay.executor import TaskOutcome
@@ -81,10 +85,7 @@ def restore_model(version: ModelVersion, project: Project, store: Store,
     problem, path = model_problem(store, version)
     if problem is None:
         return Restoration(version.ref, False, path, version.model_sha256)
-    cfg = OmegaConf.create(yaml.safe_load(version.config))
-    assert isinstance(cfg, DictConfig)
-    cfg.store.root = str(store.root)
-    prepared = prepare(cfg, project, store)
+    prepared = prepare(recorded_config(version, project, store.root), project, store)
     node_id = _model_node(version, prepared.plan, store)
     # A readable entry with other bytes than registered is cached as far as the plan can
     # tell: move it aside so the model is made again.
@@ -175,7 +176,8 @@ def _rebuild(part: PreparedRun, to_run: list[str], version: ModelVersion,
     try:
         outcomes, description = run_tasks(part.plan, to_run, part.store,
                                           executor_settings(part.cfg), run_id,
-                                          announce=announce)
+                                          announce=announce,
+                                          allow_pickle=allowed_pickles([part.cfg]))
     except KeyboardInterrupt:
         aborted = "interrupted"
         raise
