@@ -50,18 +50,21 @@ def assert_store_whole(project: Path) -> None:
     assert not (project / "outputs").exists(), "a plan wrote an output directory"
 
 
-@given(override_lists())
+@given(override_lists(), st.booleans())
 @settings(max_examples=25, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@example(["~data=1"])  # a ValueError out of Hydra's defaults list
-@example(["data=[1,2]"])  # a TypeError out of Hydra's defaults list
-@example([".".join(["a"] * 100) + "=1"])  # OSError: file name too long
-@example(["+x=" + "{a:" * 100 + "1" + "}" * 100])  # RecursionError in Hydra's parser
-@example(["model=ridge", "data=diabetes", "split.test_size=0.3", "+model.alpha=2"])
-def test_assay_plan_exits_0_or_2_without_a_traceback(project: Path, overrides: list[str]) -> None:
+@example(["~data=1"], False)  # a ValueError out of Hydra's defaults list
+@example(["data=[1,2]"], False)  # a TypeError out of Hydra's defaults list
+@example([".".join(["a"] * 100) + "=1"], False)  # OSError: file name too long
+@example(["+x=" + "{a:" * 100 + "1" + "}" * 100], False)  # RecursionError in Hydra's parser
+@example(["+model.C=" + "9" * 5000], True)  # a ValueError out of Hydra's sweep parser
+@example(["model=ridge", "data=diabetes", "split.test_size=0.3", "+model.alpha=2"], False)
+@example(["model=ridge,logistic", "data=diabetes,wine"], True)
+def test_assay_plan_exits_0_or_2_without_a_traceback(project: Path, overrides: list[str],
+                                                     sweep: bool) -> None:
     overrides = [o.replace("\x00", "") for o in overrides]  # argv cannot hold a NUL byte
     try:
-        result = assay("plan", *overrides, cwd=project, timeout=TIMEOUT)
+        result = assay("plan", *(["-m"] if sweep else []), *overrides, cwd=project, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         pytest.fail(f"assay plan {overrides!r} did not end within {TIMEOUT} s")
     output = result.stdout + result.stderr

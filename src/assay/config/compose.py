@@ -59,6 +59,7 @@ def expand_sweep(project: Project, overrides: Sequence[str]) -> list[list[str]]:
     from hydra.errors import HydraException
 
     check_overrides(overrides)
+    check_override_values(project, overrides)
     try:
         with initialize_config_dir(config_dir=str(project.config_dir), version_base="1.3"):
             loader = GlobalHydra.instance().config_loader()
