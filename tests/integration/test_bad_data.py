@@ -144,6 +144,21 @@ def test_an_estimator_of_unknown_kind_leaves_the_task_to_the_target(project: Pat
     assert result.returncode == 0, result.stderr
 
 
+def test_a_sweep_of_an_estimator_of_unknown_kind_ranks_by_its_task_metric(
+        project: Path) -> None:
+    # The target's fractions make the task regression once the data is loaded: the
+    # leaderboard ranks by r2 although data.task was still auto when the jobs compiled.
+    (project / "plainmodels.py").write_text(PLAIN_MODEL)
+    (project / "configs" / "model" / "plain.yaml").write_text("_target_: plainmodels.Plain\n")
+    (project / "amounts.csv").write_text(COUNTS.replace("mdvis", "amount").replace("\n", ".5\n")
+                                         .replace("amount.5", "amount"))
+    result = assay("run", "-m", "data=csv", "data.path=amounts.csv", "data.target=amount",
+                   "model=plain", "split.seed=1,2", *FAST, cwd=project)
+    assert result.returncode == 0, result.stderr
+    header = next(line for line in result.stdout.splitlines() if line.strip().startswith("rank"))
+    assert header.split()[:3] == ["rank", "job", "r2"]
+
+
 # ---------------------------------------------------------------- assay monitor
 
 REFERENCE = "a,b,color\n" + "".join(f"{i * 0.5},{i % 9},{'rgb'[i % 3]}\n" for i in range(90))

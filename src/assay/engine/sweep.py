@@ -312,7 +312,10 @@ def _job_result(
     report = record_run(view, run_id, job_outcomes, time.time() - started, "",
                         "stopped" if stopped else None)
     report.registrations = register_run(view, run_id, report.records, job.overrides, code)
-    objective = sweep.objective or DEFAULT_OBJECTIVES.get(str(job.cfg.data.get("task")))
+    # data.task: auto is left to the target column when the model's kind cannot be read
+    # before running: the metrics the job measured then say which task it was.
+    objective = sweep.objective or DEFAULT_OBJECTIVES.get(str(job.cfg.data.get("task"))) or next(
+        (m for m in DEFAULT_OBJECTIVES.values() if m in report.metrics), None)
     value = report.metrics.get(objective) if objective else None
     return JobResult(job, report, objective, float(value) if isinstance(value, int | float) else None)
 
