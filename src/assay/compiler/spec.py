@@ -30,8 +30,9 @@ than a pipeline needs, and far from where the compiler's walks over values exhau
 Python's stack."""
 
 MAX_VALUES = 100_000
-"""Values a spec may hold once its YAML aliases are expanded. Aliases of aliases multiply
-(a "billion laughs" file is a few lines long), and the compiler visits every copy."""
+"""Values a spec's YAML aliases may expand to. Aliases of aliases multiply (a "billion
+laughs" file is a few lines long), and the compiler visits every copy. Values written
+out are not counted: a file's size bounds them."""
 
 MAX_MODULE_PARTS = 20
 """Dotted parts a ``module:function`` reference may have: Python imports each parent
@@ -324,41 +325,44 @@ class _SpecReader:
         self-referencing alias (``&a [*a]``) stops at the depth limit instead of
         exhausting Python's stack, and an alias bomb stops at the count limit.
         """
-        pending: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
-        count = 1
+        # entries are (value, depth, parent entry, key): a path is built only to report it
+        pending: list[tuple[Any, int, Any, Any]] = [(data, 0, None, None)]
+        seen: set[int] = set()
+        expanded = 0
         while pending:
-            value, path = pending.pop()
+            entry = pending.pop()
+            value, depth = entry[0], entry[1]
             if isinstance(value, str):
-                if "${" in value and _nesting(value) > MAX_INTERPOLATION_DEPTH:
+                if _nesting(value) > MAX_INTERPOLATION_DEPTH:
                     self._refuse(
                         f"an interpolation nests more than {MAX_INTERPOLATION_DEPTH} levels deep",
-                        path,
+                        _path(entry),
                         expected=f"at most {MAX_INTERPOLATION_DEPTH} levels of nested ${{}}, "
                         "[], {} and ()",
                     )
                 continue
-            children = list(value.items() if isinstance(value, dict) else
-                            enumerate(value) if isinstance(value, list) else ())
-            if not children:
-                continue
-            if len(path) >= MAX_DEPTH:
+            children = value.items() if isinstance(value, dict) else enumerate(value)
+            if depth >= MAX_DEPTH and value:
                 self._refuse(
                     f"the values nest more than {MAX_DEPTH} levels deep",
-                    path,
+                    _path(entry),
                     expected=f"at most {MAX_DEPTH} levels of nested mappings and lists",
                     hint="a YAML alias inside its own anchor (&a [*a]) nests without end",
                 )
-            count += len(children)
-            if count > MAX_VALUES:
-                self._refuse(
-                    f"the spec holds more than {MAX_VALUES} values once its YAML aliases "
-                    "are expanded",
-                    path,
-                    expected=f"at most {MAX_VALUES} values",
-                    hint="aliases (*name) of anchors that hold aliases multiply; "
-                    "write the values out or use fewer aliases",
-                )
-            pending.extend((child, (*path, str(key))) for key, child in children)
+            if id(value) in seen:  # an alias: YAML shares the value, the compiler copies it
+                expanded += len(value)
+                if expanded > MAX_VALUES:
+                    self._refuse(
+                        f"the spec's YAML aliases expand to more than {MAX_VALUES} values",
+                        _path(entry),
+                        expected=f"at most {MAX_VALUES} values",
+                        hint="aliases (*name) of anchors that hold aliases multiply; "
+                        "write the values out or use fewer aliases",
+                    )
+            seen.add(id(value))
+            pending.extend((child, depth + 1, entry, key) for key, child in children
+                           if isinstance(child, dict | list)
+                           or (isinstance(child, str) and "${" in child))
 
     def _refuse(self, message: str, path: tuple[str, ...], **details: Any) -> None:
         """Raises at once with ``message`` located at ``path``: nothing else may walk on."""
@@ -426,6 +430,15 @@ class _SpecReader:
                 )
             )
         seen.add(key)
+
+
+def _path(entry: tuple[Any, int, Any, Any]) -> tuple[str, ...]:
+    """The keys from the top of the spec down to a value :meth:`_check_size` walked to."""
+    keys = []
+    while entry[2] is not None:
+        keys.append(str(entry[3]))
+        entry = entry[2]
+    return tuple(reversed(keys))
 
 
 def _importable(reference: str) -> bool:
