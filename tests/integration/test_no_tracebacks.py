@@ -240,6 +240,18 @@ def test_an_override_nested_100_levels_deep_is_a_message(
     assert "expected: at most 32 levels of nested [], {}, () and ${}" in stderr
 
 
+@pytest.mark.parametrize(("override", "shown"), [
+    ("data=1", "'data' is a config group: its value names an option"),
+    ("~data=1", "'data' is a config group: its value names an option"),
+    ("+model.C=" + "9" * 5000, "a value cannot be read"),
+])
+def test_run_refuses_what_hydra_parses_but_cannot_use(
+        project: Path, override: str, shown: str) -> None:
+    result = assay("run", override, "executor=threads", cwd=project)
+    stderr = assert_clean_error(result, code=2)
+    assert shown in stderr
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in filter(str.isdigit, os.listdir("/proc")):

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def run_command(args: list[str]) -> int:
     """Runs the Hydra app with ``args`` (overrides and Hydra flags)."""
-    from assay.config.compose import check_overrides
+    from assay.config.compose import check_override_values, check_overrides
 
     project = locate_project()
     make_importable(project.root)
@@ -38,11 +38,13 @@ def run_command(args: list[str]) -> int:
     from assay.cli.hydra_errors import remember
     from assay.compiler.allowed_targets import check_hydra_overrides
 
-    check_hydra_overrides([a for a in args if "=" in a and not a.startswith("-")])
+    overrides = [a for a in args if "=" in a and not a.startswith("-")]
+    check_hydra_overrides(overrides)
+    check_override_values(project, overrides)
     from assay.config.schema import register_schemas
 
     register_schemas()
-    remember(project, [a for a in args if "=" in a and not a.startswith("-")])
+    remember(project, overrides)
 
     errors: list[Exception] = []
     configs: list[DictConfig] = []  # each run's config, or each sweep batch's (the launcher's)
