@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from assay.compiler.collector import paused_gc
+from assay.config.compose import nesting_depth
 from assay.config.project import display_path
 from assay.errors import PipelineError, Problem, did_you_mean, one_of
 
@@ -333,7 +334,7 @@ class _SpecReader:
             entry = pending.pop()
             value, depth = entry[0], entry[1]
             if isinstance(value, str):
-                if _nesting(value) > MAX_INTERPOLATION_DEPTH:
+                if nesting_depth(value) > MAX_INTERPOLATION_DEPTH:
                     self._refuse(
                         f"an interpolation nests more than {MAX_INTERPOLATION_DEPTH} levels deep",
                         _path(entry),
@@ -447,20 +448,3 @@ def _importable(reference: str) -> bool:
     parts = module.split(".")
     return (len(parts) <= MAX_MODULE_PARTS and all(p.isidentifier() for p in parts)
             and all(p.isidentifier() for p in attr.split(".")))
-
-
-def _nesting(text: str) -> int:
-    """The deepest nesting of brackets in ``text``, skipping characters escaped with ``\\``."""
-    depth = deepest = 0
-    escaped = False
-    for char in text:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char in "[{(":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]})":
-            depth = max(0, depth - 1)
-    return deepest
