@@ -161,6 +161,7 @@ def run_mutmut(path: str, tests: list[str], max_children: int, patience: float) 
     """
     work = _workspace(path, tests)
     log = work / "mutmut.log"
+    print(f"   mutmut: progress in {log.relative_to(REPO)}", flush=True)
     with log.open("w") as out:
         done = subprocess.run([str(BIN / "mutmut"), "run", "--max-children", str(max_children)],
                               cwd=work, stdout=out, stderr=subprocess.STDOUT, check=False)
@@ -324,23 +325,70 @@ def run_decorated(path: str, tests: list[str], patience: float) -> list[Mutant]:
     try:
         for qualname in names:
             count = len(_function_edits(ast.parse(source), qualname)[1])
+            print(f"   {count} AST mutants of {qualname} (decorated, so mutmut skips it)", flush=True)
             for number in range(count):
-                tree = ast.parse(source)
-                function, edits = _function_edits(tree, qualname)
-                before = ast.unparse(copy.deepcopy(function))
-                edits[number]()
-                after = ast.unparse(function)
-                target.write_text(ast.unparse(tree) + "\n")
+                mutated, original, changed = _ast_mutant(source, qualname, number)
+                target.write_text(mutated)
                 code, _ = _run_tests(tests, src, patience)
                 mutant = Mutant("ast", f"{_slug(path)}.{qualname}__ast_{number + 1}", qualname,
                                 _status(code))
                 if not mutant.killed:
-                    mutant.original, mutant.mutant = _changed_lines("\n".join(
-                        difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="")))
+                    mutant.original, mutant.mutant = original, changed
                 mutants.append(mutant)
     finally:
         shutil.rmtree(src, ignore_errors=True)
     return mutants
+
+
+def _ast_mutant(source: str, qualname: str, number: int) -> tuple[str, str, str]:
+    """The module with edit ``number`` of ``qualname`` applied, and the lines it changed."""
+    tree = ast.parse(source)
+    function, edits = _function_edits(tree, qualname)
+    before = ast.unparse(copy.deepcopy(function))
+    edits[number]()
+    after = ast.unparse(function)
+    original, changed = _changed_lines("\n".join(
+        difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="")))
+    return ast.unparse(tree) + "\n", original, changed
+
+
+def recheck(path: str, tests: list[str], figures: dict[str, Any]) -> None:
+    """Runs the last run's survivors of ``path`` again against ``tests`` (tests added since),
+    counting those now caught as killed. mutmut's survivors run from its copy of the module
+    as it was mutated; a decorated function's survivor is made again from the module now and
+    must change the same lines, else it stays as it was."""
+    code, baseline = _run_tests(tests, REPO / "src", timeout=600)
+    if code != 0:
+        raise SystemExit(f"the tests of {path} fail unmutated (pytest exit {code}): {' '.join(tests)}")
+    patience = max(60.0, 10 * baseline)
+    work = WORK / _slug(path)
+    source = (REPO / path).read_text()
+    src = work / "ast-src"
+    shutil.rmtree(src, ignore_errors=True)
+    shutil.copytree(REPO / "src", src, ignore=shutil.ignore_patterns("__pycache__"))
+    still = []
+    try:
+        for survivor in figures["survivors"]:
+            qualname, ast_mark, number = survivor["name"].removeprefix(f"{_slug(path)}.").rpartition("__ast_")
+            if ast_mark:
+                mutated, original, changed = _ast_mutant(source, qualname, int(number) - 1)
+                if (original, changed) != (survivor["original"], survivor["mutant"]):
+                    still.append(survivor)
+                    continue
+                (src / Path(path).relative_to("src")).write_text(mutated)
+                code, _ = _run_tests(tests, src, patience)
+            else:
+                code, _ = _run_tests(tests, work / "mutants" / "src", patience, mutant=survivor["name"])
+            status = _status(code)
+            if status in KILLED:
+                figures["killed"] += 1
+                figures["by_source"]["ast" if ast_mark else "mutmut"]["killed"] += 1
+            else:
+                still.append({**survivor, "status": status})
+    finally:
+        shutil.rmtree(src, ignore_errors=True)
+    figures["survivors"] = still
+    figures["tests"] = tests
 
 
 # ---------------------------------------------------------------------- scoring
@@ -394,6 +442,18 @@ def score(path: str, tests: list[str], max_children: int) -> ModuleResult:
     return result
 
 
+def _save(table: dict[str, list[str]], threshold: float, figures: dict[str, Any],
+          done: set[str]) -> dict[str, Any]:
+    """Writes the figures of the modules in ``done`` over the file's (read again: another run
+    may have scored other modules meanwhile); returns every module's figures."""
+    path = RESULTS / "mutation.json"
+    latest = json.loads(path.read_text()).get("modules", {}) if path.exists() else {}
+    merged = {**latest, **{p: figures[p] for p in done}}
+    ordered = {p: merged[p] for p in table if p in merged}
+    record("mutation", {"threshold_pct": threshold, "modules": ordered})
+    return ordered
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", help="module paths from tests/mutation/modules.toml "
@@ -402,6 +462,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="mutants mutmut runs at once (default 1)")
     parser.add_argument("--rescore", action="store_true",
                         help="run nothing: apply equivalent.toml again to the last run's survivors")
+    parser.add_argument("--recheck", action="store_true",
+                        help="run only the last run's survivors again, against the tests listed now")
     args = parser.parse_args(argv)
 
     listed = tomllib.loads(MODULES_FILE.read_text())
@@ -423,17 +485,22 @@ def main(argv: list[str] | None = None) -> int:
     previous_file = RESULTS / "mutation.json"
     previous = json.loads(previous_file.read_text()).get("modules", {}) if previous_file.exists() else {}
     figures = {path: previous[path] for path in table if path in previous
-               and (args.modules or args.rescore)}
+               and (args.modules or args.rescore or args.recheck)}
     failures: list[str] = []
+    done: set[str] = set()
     for path in args.modules or list(table):
         print(f"== {path}", flush=True)
-        if not args.rescore:
+        if args.recheck and path in figures:
+            recheck(path, table[path], figures[path])
+        elif not args.rescore and not args.recheck:
             figures[path] = score(path, table[path], args.max_children).figures()
         elif path not in figures:
             print("   not scored yet")
             continue
         line = figures[path]
         stale = apply_equivalents(path, line, equivalents)
+        done.add(path)
+        _save(table, threshold, figures, done)  # after each module: a long run keeps what it did
         print(f"   {line['killed']}/{line['non_equivalent']} killed = {line['score_pct']}% "
               f"({line['mutants']} mutants, {line['equivalent']} equivalent, {line['seconds']} s)")
         for survivor in line["survivors"]:
@@ -443,11 +510,10 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(f"{path}: equivalent entry in {entry['function']} matches no survivor "
                             "(code or tests changed? review it): "
                             f"{entry['original']!r} -> {entry['mutant']!r}")
-    for path, line in figures.items():
+    ordered = _save(table, threshold, figures, done)
+    for path, line in ordered.items():
         if line["score_pct"] < threshold:
             failures.append(f"{path}: {line['score_pct']}% killed, below {threshold:g}%")
-    ordered = {path: figures[path] for path in table if path in figures}
-    record("mutation", {"threshold_pct": threshold, "modules": ordered})
     print("\n".join(f"{path}: {line['killed']}/{line['non_equivalent']} = {line['score_pct']}%"
                     for path, line in ordered.items()))
     for failure in failures:
