@@ -356,14 +356,7 @@ def recheck(path: str, tests: list[str], figures: dict[str, Any]) -> None:
     """Runs the last run's survivors of ``path`` again against ``tests`` (tests added since),
     counting those now caught as killed. mutmut's survivors run from its copy of the module
     as it was mutated; a decorated function's survivor is made again from the module now and
-    must change the same lines, else it stays as it was. Only the test files the last run
-    did not have are run: the others let these mutants survive already."""
-    added = [test for test in tests if test.endswith(".py") and test not in figures["tests"]]
-    if not added:
-        return
-    deselected = [tests[i + 1] for i, arg in enumerate(tests) if arg == "--deselect"]
-    tests = [*added, *(arg for test in deselected if test.partition("::")[0] in added
-                       for arg in ("--deselect", test))]
+    must change the same lines, else it stays as it was."""
     code, baseline = _run_tests(tests, REPO / "src", timeout=600)
     if code != 0:
         raise SystemExit(f"the tests of {path} fail unmutated (pytest exit {code}): {' '.join(tests)}")
@@ -395,7 +388,7 @@ def recheck(path: str, tests: list[str], figures: dict[str, Any]) -> None:
     finally:
         shutil.rmtree(src, ignore_errors=True)
     figures["survivors"] = still
-    figures["tests"] = [*figures["tests"], *added]
+    figures["tests"] = tests
 
 
 # ---------------------------------------------------------------------- scoring
