@@ -47,6 +47,12 @@ def scaled(value: float = 1.0, *, factor: float = 2.0) -> float:
     return value * factor
 
 
+def tagged() -> None:
+    """A project function carrying attributes, one of them None."""
+
+
+tagged.__dict__.update(note=None, kind="helper")
+
 LOOKUP = {}.get  # a module-level name that is neither a class nor a function
 
 
@@ -291,6 +297,14 @@ def test_the_defaults_of_an_allowed_function_are_put_back_and_refused(state: byt
     with pytest.raises(UnsafeArtifactError, match=re.escape(f"it names {HERE}:scaled, which")):
         loads(protocol4(_patch(HERE, "scaled", state)), allowance)
     assert (scaled.__defaults__, scaled.__kwdefaults__, scaled()) == ((1.0,), {"factor": 2.0}, 2.0)
+
+
+def test_attributes_a_build_clears_from_an_allowed_function_come_back() -> None:
+    before = dict(vars(tagged))
+    payload = protocol4(_patch(HERE, "tagged", short_text("__dict__") + b"}s"))
+    with pytest.raises(UnsafeArtifactError, match=re.escape(f"it names {HERE}:tagged, which")):
+        loads(payload, Allowance.parse([f"{HERE}:tagged"]))
+    assert vars(tagged) == before == {"note": None, "kind": "helper"}
 
 
 @pytest.fixture(params=[StubbornAttribute, StubbornType], ids=["AttributeError", "TypeError"])
