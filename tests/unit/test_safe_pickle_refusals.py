@@ -288,6 +288,39 @@ def test_a_patch_is_found_after_other_untouched_lookups_and_a_second_lookup() ->
 
 
 @pytest.mark.parametrize("state", [
+    short_text("__qualname__") + short_text("hijacked") + b"s",
+    short_text("__name__") + short_text("hijacked") + b"s",
+])
+def test_a_class_name_set_by_a_build_is_put_back_and_refused(state: bytes) -> None:
+    before = (make_column_selector.__name__, make_column_selector.__qualname__,
+              make_column_selector.__bases__)
+    with pytest.raises(UnsafeArtifactError, match=re.escape(f"it names {':'.join(MCS)}, which")):
+        loads(protocol4(_patch(*MCS, state)))
+    assert (make_column_selector.__name__, make_column_selector.__qualname__,
+            make_column_selector.__bases__) == before
+
+
+class Ancestor:
+    """The base of :class:`Descendant`."""
+
+
+class Stranger:
+    """A class a BUILD tries to make :class:`Descendant`'s base."""
+
+
+class Descendant(Ancestor):
+    """An allowed class whose bases a BUILD tries to change."""
+
+
+def test_bases_set_by_a_build_are_put_back_and_refused() -> None:
+    allowance = Allowance.parse([f"{HERE}:Descendant", f"{HERE}:Stranger"])
+    state = short_text("__bases__") + stack_global(HERE, "Stranger") + b"\x85s"
+    with pytest.raises(UnsafeArtifactError, match=re.escape(f"it names {HERE}:Descendant, which")):
+        loads(protocol4(_patch(HERE, "Descendant", state)), allowance)
+    assert Descendant.__bases__ == (Ancestor,)
+
+
+@pytest.mark.parametrize("state", [
     short_text("__defaults__") + b"(" + _float(5.0) + b"ts",
     short_text("__kwdefaults__") + b"}" + short_text("factor") + _float(100.0) + b"ss",
 ])

@@ -352,14 +352,14 @@ class _RestrictedUnpickler(pickle.Unpickler):
         patched = []
         for label, found, before in self.found.values():
             after = _attributes(found)
-            if after.keys() == before.keys() and all(after[k] is v for k, v in before.items()):
+            if after.keys() == before.keys() and all(_same(k, v, after[k]) for k, v in before.items()):
                 continue
             patched.append(label)
             for key in after.keys() - before.keys():
                 with contextlib.suppress(AttributeError, TypeError):
                     delattr(found, key)
             for key, value in before.items():
-                if after.get(key, _MISSING) is not value:
+                if not _same(key, value, after.get(key, _MISSING)):
                     with contextlib.suppress(AttributeError, TypeError):
                         setattr(found, key, value)
         if patched:
@@ -371,12 +371,22 @@ _MISSING = object()
 _SAFE_BASES = (object, int, float, complex, str, bytes, tuple, list, dict, set, frozenset)
 
 
+_SLOTS = ("__defaults__", "__kwdefaults__", "__name__", "__qualname__", "__module__", "__doc__",
+          "__bases__")
+"""Attributes a BUILD can set that live outside ``__dict__`` (on the type or function itself).
+A C type makes a new string each time its name is read, so these compare by value."""
+
+
 def _attributes(found: Any) -> dict[str, Any]:
     attributes = dict(getattr(found, "__dict__", None) or {})
-    for slot in ("__defaults__", "__kwdefaults__"):
-        if hasattr(found, slot):
+    for slot in _SLOTS:
+        if slot not in attributes and hasattr(found, slot):
             attributes[slot] = getattr(found, slot)
     return attributes
+
+
+def _same(key: str, before: Any, after: Any) -> bool:
+    return after is before or (key in _SLOTS and type(after) is type(before) and after == before)
 
 
 def _resolve(module: str, name: str) -> Any:
