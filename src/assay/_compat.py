@@ -1,5 +1,8 @@
 """Private APIs of other packages that assay relies on, each in one place with a test.
 
+A release of Hydra, Dask or Python that moves one of them fails ``tests/unit/test_compat.py``
+instead of a run.
+
 Hydra's ``Singleton.get_state`` leaves its plugin registry out and ``set_state`` scans
 the plugins again, executing every plugin module a second time: a config dataclass a
 plugin defines is then a new class, and configs unpickled before the scan no longer
@@ -31,3 +34,29 @@ def hydra_set_state_keeping_plugins(state: Any) -> None:
     instances = dict(state["instances"])  # Hydra's layout of get_state()
     instances[Plugins] = hydra_plugins_scanned()
     Singleton.set_state({**state, "instances": instances})
+
+
+def skip_dask_forkserver_preload() -> None:
+    """Marks Dask's forkserver set-up done, so it does not import every optional package.
+
+    ``distributed.utils`` keeps the flag private; assay names the modules its workers need
+    itself (``assay.executor.worker_server``).
+    """
+    import distributed.utils
+
+    distributed.utils._forkserver_preload_set = True
+
+
+def forkserver_pid() -> int | None:
+    """The pid of this process's multiprocessing forkserver, or None when none runs."""
+    import multiprocessing.forkserver
+
+    pid = getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)  # type: ignore[attr-defined]
+    return pid if isinstance(pid, int) else None
+
+
+def run_exit_handlers() -> None:
+    """Runs every ``atexit`` handler now (before ``os._exit`` skips the interpreter's teardown)."""
+    import atexit
+
+    atexit._run_exitfuncs()

@@ -114,11 +114,11 @@ def entry() -> NoReturn:
     non-daemon thread is still running, as the interpreter would wait for it, unless the
     command was interrupted (Ctrl-C, SIGTERM): then nothing still running is waited for.
     """
-    import atexit
     import contextlib
     import os
     import threading
 
+    from assay._compat import run_exit_handlers
     from assay.cli.errors import INTERRUPTED, TERMINATED
 
     code = _main_guarded()
@@ -139,7 +139,7 @@ def entry() -> NoReturn:
 
         logging.shutdown()
     else:
-        atexit._run_exitfuncs()
+        run_exit_handlers()
     os._exit(code)
 
 

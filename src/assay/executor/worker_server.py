@@ -110,12 +110,12 @@ def use_worker_server() -> bool:
     from assay.executor.dask_import import import_distributed
 
     import_distributed()
-    import distributed.utils
+    from assay._compat import skip_dask_forkserver_preload
 
     dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
     # Dask's own forkserver set-up first imports every optional package into this
-    # process (~0.5 s); marking it done and naming the modules workers need does less.
-    distributed.utils._forkserver_preload_set = True
+    # process; marking it done and naming the modules workers need does less.
+    skip_dask_forkserver_preload()
     return True
 
 
@@ -126,10 +126,11 @@ def _stop_worker_server() -> None:
     and until then it holds this process's stdout and stderr open, so a shell pipe or a
     caller capturing the output would wait for it. Workers are closed by then.
     """
-    import multiprocessing.forkserver
     import signal
 
-    pid = getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)
+    from assay._compat import forkserver_pid
+
+    pid = forkserver_pid()
     if pid:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
